@@ -1,0 +1,62 @@
+# One entry point for every workflow. uv is bootstrapped on first use so a fresh
+# machine needs only python3 and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export SAM_CLI_TELEMETRY := 0
+export UV_PYTHON := 3.13
+
+# The pyenv shim for `uv` exists even when uv belongs to another Python, so ask
+# uv itself whether it runs rather than trusting `command -v`.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
+RUN := $(UV) run --frozen
+ARTIFACTS ?= .artifacts/demo
+DATA ?=
+EVENT ?= events/predict_single.json
+PORT ?= 3000
+
+.PHONY: help uv setup lint format test test-fast train build size serve invoke clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | uv
+	$(UV) sync --frozen
+	@touch $@
+
+setup: .venv/.synced ## create the dev environment from uv.lock
+
+lint: setup ## ruff check + format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: setup ## apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+test: setup build ## build the SAM app, then run the whole test suite
+	$(RUN) pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-fast: setup ## unit + integration tests that need no sam build
+	$(RUN) pytest -m "not build and not e2e"
+
+train: setup ## train on DATA (or deterministic demo data) into ARTIFACTS
+	$(RUN) python -m training $(if $(DATA),--data $(DATA),--demo) --out $(ARTIFACTS)
+
+build: setup ## sam build (function + two uv-built layers), no Docker
+	$(RUN) sam build
+
+size: ## per-package unzipped size of the build and margin to 250 MB
+	$(RUN) python -m bench.size .aws-sam/build
+
+serve: setup ## local API on 127.0.0.1:$(PORT) backed by moto_server S3
+	$(RUN) python -m local.serve --port $(PORT) --artifacts $(ARTIFACTS) $(if $(DATA),--data $(DATA))
+
+invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
+	$(RUN) python -m local.invoke $(EVENT) --artifacts $(ARTIFACTS)
+
+clean: ## remove build output and cached artifacts
+	rm -rf .aws-sam .artifacts
