@@ -1,0 +1,1 @@
+"""Lambda function that serves the HouseTS housing-price model."""

@@ -1,0 +1,172 @@
+"""Lambda entry point: HTTP routing only. parse → validate → predict → respond.
+
+Artifacts load at import (Lambda's init phase), once per container.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import time
+from http import HTTPStatus
+from typing import Any
+
+import numpy as np
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from predict_fn import schema
+from predict_fn.model import predict as predict_prices
+from predict_fn.model import regression_metrics
+from predict_fn.runtime import Container, Unavailable
+from predict_fn.schema import LABEL, Problem, RequestError
+
+logger = Logger()
+app = APIGatewayHttpResolver()
+container = Container.start()
+
+ROUTES = {"/predict": "POST", "/health": "GET"}
+OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_body() -> Any:
+    """The request body as JSON; NaN/Infinity and undecodable bodies are client errors."""
+    try:
+        text = app.current_event.decoded_body
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise RequestError(
+            400, "Body is not valid base64-encoded UTF-8", [Problem(None, "body", "cannot decode")]
+        ) from None
+    if not text:
+        raise RequestError(400, "Empty body", [Problem(None, "body", "is required")])
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        problem = "is nested too deeply" if isinstance(exc, RecursionError) else "is not valid JSON"
+        raise RequestError(
+            400, "Body is not valid JSON", [Problem(None, "body", problem)]
+        ) from None
+
+
+def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str, Any]:
+    actuals = [r.get(LABEL) for r in records]
+    known = np.array([a is not None for a in actuals])
+    if not known.any():
+        return {"actuals": actuals}
+    truth = np.array([a for a in actuals if a is not None], dtype=np.float64)
+    metrics = regression_metrics(truth, predictions[known])
+    metrics.pop("r2")  # undefined or misleading on a handful of records
+    return {"actuals": actuals, "metrics": {**metrics, "count": int(known.sum())}}
+
+
+@app.post("/predict")
+def predict() -> dict[str, Any]:
+    records = schema.records_from_body(_json_body(), container.max_records)
+    raw = schema.to_frame(records)
+    bundle = container.ready()
+    predictions = predict_prices(bundle, raw)
+    logger.append_keys(records=len(records))
+    body: dict[str, Any] = {
+        "predictions": predictions.tolist(),
+        "count": len(records),
+        "model": {"version": bundle.version},
+    }
+    if any(LABEL in r for r in records):
+        body.update(_actuals(records, predictions))
+    return body
+
+
+@app.get("/health")
+def health() -> Response:
+    bundle = container.bundle
+    if bundle is None:
+        container.try_load()
+        bundle = container.bundle
+    if bundle is None:
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model not loaded", loaded=False)
+    manifest = bundle.manifest
+    payload = {
+        "status": "ok",
+        "loaded": True,
+        "model": {
+            "version": bundle.version,
+            "trained_at": manifest.get("trained_at"),
+            "feature_count": len(bundle.features),
+            "metrics": manifest.get("metrics"),
+            "training": manifest.get("training"),
+            "artifacts": {
+                name: {"key": entry.get("key"), "sha256": entry.get("sha256")}
+                for name, entry in manifest.get("artifacts", {}).items()
+            },
+        },
+        "load_ms": round(container.load_ms or 0.0, 1),
+    }
+    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, json.dumps(payload))
+
+
+@app.route("/predict", method=[m for m in OTHER_METHODS if m != ROUTES["/predict"]])
+@app.route("/health", method=[m for m in OTHER_METHODS if m != ROUTES["/health"]])
+def method_not_allowed() -> Response:
+    path = app.current_event.path
+    response = _error(HTTPStatus.METHOD_NOT_ALLOWED, f"Use {ROUTES[path]} {path}")
+    response.headers["Allow"] = ROUTES[path]
+    return response
+
+
+def _error(
+    status: HTTPStatus, message: str, problems: list[Problem] | None = None, **extra: Any
+) -> Response:
+    body: dict[str, Any] = {"message": message, **extra}
+    if problems is not None:
+        body["errors"] = [p.as_dict() for p in problems]
+    body["request_id"] = app.current_event.request_context.request_id
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body))
+
+
+@app.exception_handler(RequestError)
+def client_error(exc: RequestError) -> Response:
+    logger.info("rejected request", extra={"status": exc.status, "problems": len(exc.problems)})
+    return _error(HTTPStatus(exc.status), exc.message, exc.problems)
+
+
+@app.exception_handler(Unavailable)
+def unavailable(exc: Unavailable) -> Response:
+    logger.error("model unavailable", extra={"error": str(exc)})
+    return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model unavailable, retry later")
+
+
+@app.not_found
+def not_found(_: NotFoundError) -> Response:
+    return _error(HTTPStatus.NOT_FOUND, "Not Found")
+
+
+@app.exception_handler(Exception)
+def internal_error(_: Exception) -> Response:
+    logger.exception("unhandled error")
+    return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
+    log_event=container.log_event,
+    clear_state=True,
+)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.perf_counter()
+    response = app.resolve(event, context)
+    logger.info(
+        "request",
+        extra={
+            "route": event.get("routeKey"),
+            "status": response.get("statusCode"),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+    return response

@@ -1,0 +1,268 @@
+"""Cold-start path: S3 → ARTIFACT_DIR (verified, atomic) → a loaded Bundle.
+
+Nothing here runs on the warm path. Every pickle's SHA-256 is checked against the
+manifest (and the MODEL_SHA256 pin) before it is unpickled, because unpickling runs
+code. Only the header of the training-features CSV is read, with ranged GETs, so
+cold start does not grow with the training set.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import joblib
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from predict_fn.config import ArtifactRef, Settings
+from predict_fn.features import Encoders
+from predict_fn.model import Bundle
+
+HEADER_CHUNK = 64 * 1024
+HEADER_MAX = 4 * 1024 * 1024  # a header longer than this is not a feature schema
+_STREAM_CHUNK = 1024 * 1024
+
+# Standard retry mode backs off on throttling and 5xx; short timeouts keep a dead S3
+# from eating the whole function timeout during init.
+S3_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=10,
+)
+
+
+class ArtifactError(RuntimeError):
+    """The artifacts cannot be served: missing, unreachable, corrupt or inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """What one artifact fetch did, for the cold-start log line."""
+
+    name: str
+    key: str
+    version_id: str | None
+    etag: str | None
+    bytes: int
+    sha256: str | None
+    digest_ok: bool | None
+    cached: bool
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    bundle: Bundle
+    fetches: tuple[FetchRecord, ...]
+    load_ms: float
+
+
+def s3_client() -> Any:
+    """S3 client; AWS_ENDPOINT_URL_S3 (moto_server, LocalStack) is honoured by boto3 itself."""
+    return boto3.client("s3", config=S3_CONFIG)
+
+
+def _get(client: Any, bucket: str, ref: ArtifactRef, **extra: str) -> dict[str, Any]:
+    params = {"Bucket": bucket, "Key": ref.key, **extra}
+    if ref.version_id:
+        params["VersionId"] = ref.version_id
+    try:
+        return client.get_object(**params)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "ClientError")
+        raise ArtifactError(f"s3://{bucket}/{ref.key}: {code}") from exc
+    except BotoCoreError as exc:
+        raise ArtifactError(f"s3://{bucket}/{ref.key}: S3 unreachable ({exc})") from exc
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(_STREAM_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_manifest(client: Any, settings: Settings) -> tuple[dict[str, Any], FetchRecord]:
+    started = time.perf_counter()
+    response = _get(client, settings.bucket, settings.manifest)
+    try:
+        raw = response["Body"].read()
+        manifest = json.loads(raw)
+    except (BotoCoreError, OSError) as exc:
+        raise ArtifactError(f"manifest {settings.manifest.key}: read failed ({exc})") from exc
+    except ValueError as exc:
+        raise ArtifactError(f"manifest {settings.manifest.key}: not JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
+        raise ArtifactError(f"manifest {settings.manifest.key}: no 'artifacts' table")
+    record = FetchRecord(
+        name="manifest",
+        key=settings.manifest.key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag"),
+        bytes=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        digest_ok=None,
+        cached=False,
+        ms=(time.perf_counter() - started) * 1000,
+    )
+    return manifest, record
+
+
+def expected_digest(manifest: Mapping[str, Any], name: str, pin: str | None = None) -> str:
+    entry = manifest["artifacts"].get(name)
+    digest = entry.get("sha256") if isinstance(entry, dict) else None
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise ArtifactError(f"manifest has no sha256 for {name!r}")
+    if pin and pin != digest:
+        raise ArtifactError(f"{name}: manifest sha256 {digest[:12]}… differs from pin {pin[:12]}…")
+    return digest
+
+
+def fetch_file(client: Any, settings: Settings, ref: ArtifactRef, digest: str) -> FetchRecord:
+    """Download `ref` into ARTIFACT_DIR unless a cached copy already has `digest`.
+
+    Written to a temporary name and renamed only once its digest matches, so a
+    crash mid-download never leaves a file that a later start would trust.
+    """
+    started = time.perf_counter()
+    dest = settings.artifact_dir / ref.key
+    if dest.is_file() and _sha256_file(dest) == digest:
+        ms = (time.perf_counter() - started) * 1000
+        return FetchRecord(
+            ref.name, ref.key, ref.version_id, None, dest.stat().st_size, digest, True, True, ms
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    response = _get(client, settings.bucket, ref)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
+    hasher = hashlib.sha256()
+    size = 0
+    try:
+        with tmp.open("wb") as fh:
+            for chunk in response["Body"].iter_chunks(_STREAM_CHUNK):
+                hasher.update(chunk)
+                fh.write(chunk)
+                size += len(chunk)
+        actual = hasher.hexdigest()
+        if actual != digest:
+            raise ArtifactError(
+                f"{ref.key}: sha256 {actual[:12]}… does not match manifest {digest[:12]}…; "
+                "refusing to load it"
+            )
+        tmp.replace(dest)
+    except (BotoCoreError, OSError) as exc:
+        raise ArtifactError(f"{ref.key}: download failed ({exc})") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return FetchRecord(
+        name=ref.name,
+        key=ref.key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag"),
+        bytes=size,
+        sha256=actual,
+        digest_ok=True,
+        cached=False,
+        ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def fetch_header(client: Any, settings: Settings) -> tuple[list[str], FetchRecord]:
+    """The training CSV's header row, read with ranged GETs of HEADER_CHUNK bytes."""
+    started = time.perf_counter()
+    ref = settings.train_features
+    buffer = b""
+    response: dict[str, Any] = {}
+    while b"\n" not in buffer:
+        if len(buffer) >= HEADER_MAX:
+            raise ArtifactError(f"{ref.key}: no header line in the first {HEADER_MAX} bytes")
+        end = len(buffer) + HEADER_CHUNK - 1
+        try:
+            response = _get(client, settings.bucket, ref, Range=f"bytes={len(buffer)}-{end}")
+        except ArtifactError as exc:
+            if buffer and "InvalidRange" in str(exc):
+                break  # the file ends right after a header with no newline
+            raise
+        try:
+            chunk = response["Body"].read()
+        except (BotoCoreError, OSError) as exc:
+            raise ArtifactError(f"{ref.key}: read failed ({exc})") from exc
+        buffer += chunk
+        if len(chunk) < HEADER_CHUNK:
+            break
+    line = buffer.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        header = next(csv.reader(io.StringIO(line.decode("utf-8"))), [])
+    except UnicodeDecodeError as exc:
+        raise ArtifactError(f"{ref.key}: header is not UTF-8") from exc
+    record = FetchRecord(
+        name=ref.name,
+        key=ref.key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag"),
+        bytes=len(buffer),
+        sha256=None,
+        digest_ok=None,
+        cached=False,
+        ms=(time.perf_counter() - started) * 1000,
+    )
+    return header, record
+
+
+def _load_pickle(path: Path, name: str) -> Any:
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # unpickling can raise anything; the digest already matched
+        raise ArtifactError(f"{name}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
+
+
+def build_bundle(paths: Mapping[str, Path], header: list[str], manifest: dict[str, Any]) -> Bundle:
+    """Unpickle the verified files and check that model, schema and manifest agree."""
+    model = _load_pickle(paths["model"], "model")
+    freq = _load_pickle(paths["freq_encoder"], "freq_encoder")
+    target = _load_pickle(paths["target_encoder"], "target_encoder")
+    if not hasattr(model, "booster_") or not hasattr(model, "feature_name_"):
+        raise ArtifactError("model: not a fitted LightGBM scikit-learn model")
+    if not isinstance(freq, dict) or not isinstance(target, dict):
+        raise ArtifactError("encoders: expected plain dicts")
+    try:
+        encoders = Encoders.from_artifacts(freq, target)
+    except (KeyError, TypeError) as exc:
+        raise ArtifactError(f"target_encoder: {exc}") from exc
+    model_features = list(model.feature_name_)
+    if header != model_features:
+        raise ArtifactError(
+            "feature schema mismatch: training CSV header "
+            f"({len(header)} columns) differs from the model's {len(model_features)} features"
+        )
+    listed = manifest.get("features")
+    if listed is not None and list(listed) != header:
+        raise ArtifactError("feature schema mismatch: manifest 'features' differs from the header")
+    return Bundle(model=model, encoders=encoders, features=tuple(header), manifest=manifest)
+
+
+def load(settings: Settings, client: Any | None = None) -> LoadResult:
+    """Fetch, verify and load every artifact. Raises ArtifactError on any problem."""
+    started = time.perf_counter()
+    client = client or s3_client()
+    manifest, manifest_record = fetch_manifest(client, settings)
+    fetches = [manifest_record]
+    paths: dict[str, Path] = {}
+    for ref in settings.pickles:
+        pin = settings.model_sha256 if ref.name == "model" else None
+        fetches.append(fetch_file(client, settings, ref, expected_digest(manifest, ref.name, pin)))
+        paths[ref.name] = settings.artifact_dir / ref.key
+    header, header_record = fetch_header(client, settings)
+    fetches.append(header_record)
+    bundle = build_bundle(paths, header, manifest)
+    return LoadResult(bundle, tuple(fetches), (time.perf_counter() - started) * 1000)

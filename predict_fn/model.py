@@ -1,0 +1,51 @@
+"""The loaded model bundle and the one predict() that training and serving both call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from predict_fn import features
+from predict_fn.features import Encoders
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """Everything a warm request needs; built once per container."""
+
+    model: Any  # lightgbm.LGBMRegressor; typed loosely so importing this module stays cheap
+    encoders: Encoders
+    features: tuple[str, ...]
+    manifest: Mapping[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version", "unknown"))
+
+
+def predict(bundle: Bundle, raw: pd.DataFrame) -> np.ndarray:
+    """One finite float per row of `raw`, in order.
+
+    The booster is called directly on a float matrix: the scikit-learn wrapper's input
+    checks cost more than the prediction itself for small batches, and one thread
+    avoids OpenMP start-up on Lambda's fractional vCPUs.
+    """
+    matrix = features.transform(raw, bundle.encoders, bundle.features).to_numpy(np.float64)
+    return np.asarray(bundle.model.booster_.predict(matrix, num_threads=1), dtype=np.float64)
+
+
+def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """MAE, RMSE, MAPE (percent) and R² of `predicted` against `actual`."""
+    error = predicted - actual
+    metrics = {
+        "mae": float(np.mean(np.abs(error))),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mape": float(np.mean(np.abs(error) / np.abs(actual)) * 100),
+    }
+    spread = float(np.sum((actual - actual.mean()) ** 2))
+    metrics["r2"] = float(1 - np.sum(error**2) / spread) if spread > 0 else float("nan")
+    return metrics

@@ -1,0 +1,78 @@
+"""Per-container state: settings and the model bundle, loaded in the init phase.
+
+A failed load never crashes init; the error is kept, each request retries the load
+and answers 503 until it works. The warm path only reads `bundle`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict
+
+from aws_lambda_powertools import Logger
+
+from predict_fn import artifacts, config
+from predict_fn.artifacts import ArtifactError
+from predict_fn.config import ConfigError, Settings
+from predict_fn.model import Bundle
+
+logger = Logger(child=True)
+
+
+class Unavailable(RuntimeError):
+    """The model cannot be served right now (→ 503); the next request retries."""
+
+
+class Container:
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.bundle: Bundle | None = None
+        self.error: str | None = None
+        self.load_ms: float | None = None
+        # Lambda sends one request at a time; the lock only guards local servers
+        # that might not, so a load never runs twice at once.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(cls) -> Container:
+        container = cls()
+        container.try_load()
+        return container
+
+    @property
+    def log_event(self) -> bool:
+        return bool(self.settings and self.settings.log_event)
+
+    @property
+    def max_records(self) -> int:
+        return self.settings.max_records if self.settings else config.MAX_RECORDS
+
+    def try_load(self) -> None:
+        with self._lock:
+            if self.bundle is not None:
+                return
+            started = time.perf_counter()
+            try:
+                self.settings = self.settings or config.load()
+                result = artifacts.load(self.settings)
+            except (ConfigError, ArtifactError) as exc:
+                self.error = str(exc)
+                logger.error("artifact load failed", extra={"error": self.error})
+                return
+            for fetch in result.fetches:
+                logger.info("artifact", extra={"artifact": asdict(fetch)})
+            self.bundle, self.error = result.bundle, None
+            self.load_ms = (time.perf_counter() - started) * 1000
+            logger.info(
+                "model loaded",
+                extra={"model_version": self.bundle.version, "load_ms": round(self.load_ms, 1)},
+            )
+
+    def ready(self) -> Bundle:
+        """The bundle, loading it first if an earlier attempt failed; else Unavailable."""
+        if self.bundle is None:
+            self.try_load()
+        if self.bundle is None:
+            raise Unavailable(self.error or "model not loaded")
+        return self.bundle

@@ -1,0 +1,1 @@
+"""Offline training pipeline (not deployed): HouseTS CSV → artifacts + manifest."""

@@ -1,0 +1,51 @@
+"""python -m training --data CSV | --demo  --out DIR  [--upload s3://BUCKET[/PREFIX]]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from training import demo_data, pipeline
+from training.upload import parse_s3_uri, upload_tree
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="HouseTS CSV (39-column header)")
+    source.add_argument("--demo", action="store_true", help="train on generated demo data")
+    parser.add_argument("--demo-rows", type=int, default=3000)
+    parser.add_argument("--out", type=Path, required=True, help="artifact tree to write")
+    parser.add_argument("--eval-fraction", type=float, default=pipeline.EVAL_FRACTION)
+    parser.add_argument("--upload", metavar="s3://BUCKET[/PREFIX]")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    if args.demo:
+        frame, source_name = demo_data.generate(args.demo_rows), f"demo:{args.demo_rows}"
+        print(f"generated {len(frame)} demo rows")
+    else:
+        frame, source_name = pipeline.read_housets(args.data), args.data.name
+        print(f"read {len(frame)} rows from {args.data}")
+    result = pipeline.train(frame, args.eval_fraction)
+    print(
+        f"trained on {len(result.train)} rows ({result.train['date'].min()} … "
+        f"{result.train['date'].max()}), evaluated on {len(result.evaluation)} newer rows"
+    )
+    manifest = pipeline.write_artifacts(result, args.out, source_name)
+    print(pipeline.metrics_table(result.metrics))
+    print(f"wrote model version {manifest['version']} to {args.out}")
+    if args.upload:
+        import boto3
+
+        bucket, prefix = parse_s3_uri(args.upload)
+        for key in upload_tree(args.out, bucket, prefix, boto3.client("s3")):
+            print(f"uploaded s3://{bucket}/{key}")
+    print(f"done in {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Read a HouseTS CSV, split by time, fit encoders and LightGBM, evaluate, write artifacts.
+
+Every transform comes from predict_fn.features and every prediction from
+predict_fn.model.predict, the same functions the Lambda runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import joblib
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from predict_fn import config, features
+from predict_fn.model import Bundle, predict, regression_metrics
+from predict_fn.schema import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
+
+LGBM_PARAMS: dict[str, Any] = {
+    "n_estimators": 600,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 10,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "random_state": 42,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbose": -1,
+}
+EVAL_FRACTION = 0.2
+ARTIFACT_PATHS = {
+    "model": config.MODEL_KEY,
+    "freq_encoder": config.FREQ_ENCODER_KEY,
+    "target_encoder": config.TARGET_ENCODER_KEY,
+    "train_features": config.TRAIN_FEATURES_KEY,
+}
+LIBRARIES = ("lightgbm", "scikit-learn", "pandas", "numpy", "joblib")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    bundle: Bundle
+    train: pd.DataFrame
+    evaluation: pd.DataFrame
+    eval_predictions: np.ndarray
+    matrix: pd.DataFrame
+    metrics: dict[str, dict[str, float]]
+
+
+def read_housets(path: Path) -> pd.DataFrame:
+    """A HouseTS CSV with the columns the contract needs; rows without a label are dropped."""
+    frame = pd.read_csv(path, dtype={ZIPCODE: "int64", DATE: "str", CITY: "str", CITY_FULL: "str"})
+    missing = [c for c in (*REQUIRED, LABEL) if c not in frame.columns]
+    if missing:
+        raise SystemExit(f"{path}: missing HouseTS columns {missing}")
+    for name in NUMERIC_FIELDS:
+        if name not in frame.columns:
+            frame[name] = np.nan
+    return frame[frame[LABEL].notna()].reset_index(drop=True)
+
+
+def split_by_time(frame: pd.DataFrame, eval_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Older months train, the newest ~eval_fraction of months evaluate: no look-ahead."""
+    months = np.sort(frame[DATE].unique())
+    if len(months) < 2:
+        raise SystemExit("need at least two distinct months to split by time")
+    cutoff = months[min(len(months) - 1, max(1, round(len(months) * (1 - eval_fraction))))]
+    is_eval = frame[DATE] >= cutoff
+    return frame[~is_eval].reset_index(drop=True), frame[is_eval].reset_index(drop=True)
+
+
+def baseline_predictions(train: pd.DataFrame, evaluation: pd.DataFrame) -> np.ndarray:
+    """Median training price of the record's city (global median for unseen cities)."""
+    medians = train[LABEL].groupby(features.normalise_city(train[CITY_FULL])).median()
+    mapped = features.normalise_city(evaluation[CITY_FULL]).map(medians).astype("Float64")
+    return mapped.fillna(float(train[LABEL].median())).to_numpy(np.float64)
+
+
+def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainResult:
+    train_part, eval_part = split_by_time(frame, eval_fraction)
+    encoders = features.fit_encoders(train_part)
+    matrix = features.transform(train_part, encoders)
+    model = lgb.LGBMRegressor(**LGBM_PARAMS).fit(matrix, train_part[LABEL])
+    bundle = Bundle(model=model, encoders=encoders, features=tuple(matrix.columns), manifest={})
+    predicted = predict(bundle, eval_part)
+    actual = eval_part[LABEL].to_numpy(np.float64)
+    metrics = {
+        "model": regression_metrics(actual, predicted),
+        "baseline_city_median": regression_metrics(
+            actual, baseline_predictions(train_part, eval_part)
+        ),
+    }
+    return TrainResult(bundle, train_part, eval_part, predicted, matrix, metrics)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_artifacts(result: TrainResult, out: Path, source: str) -> dict[str, Any]:
+    """Write the four artifacts and manifest.json under `out`, mirroring the S3 key layout."""
+    paths = {name: out / rel for name, rel in ARTIFACT_PATHS.items()}
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    encoders = result.bundle.encoders
+    joblib.dump(result.bundle.model, paths["model"])
+    joblib.dump(encoders.freq_artifact(), paths["freq_encoder"])
+    joblib.dump(encoders.target_artifact(), paths["target_encoder"])
+    result.matrix.to_csv(paths["train_features"], index=False)
+    digests = {name: _sha256(path) for name, path in paths.items()}
+    trained_at = datetime.now(UTC).replace(microsecond=0)
+    manifest = {
+        "version": f"{trained_at:%Y%m%dT%H%M%SZ}-{digests['model'][:8]}",
+        "trained_at": trained_at.isoformat().replace("+00:00", "Z"),
+        "source": source,
+        "target": LABEL,
+        "artifacts": {
+            name: {
+                "key": ARTIFACT_PATHS[name],
+                "sha256": digests[name],
+                "bytes": path.stat().st_size,
+            }
+            for name, path in paths.items()
+        },
+        "features": list(result.bundle.features),
+        "libraries": {"python": platform.python_version(), **{n: version(n) for n in LIBRARIES}},
+        "params": LGBM_PARAMS,
+        "training": _span(result.train),
+        "evaluation": _span(result.evaluation),
+        "metrics": result.metrics,
+    }
+    (out / config.MANIFEST_KEY).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _span(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"rows": len(frame), "date_min": frame[DATE].min(), "date_max": frame[DATE].max()}
+
+
+def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
+    lines = [f"{'':22}{'MAE':>14}{'RMSE':>14}{'MAPE %':>9}{'R²':>8}"]
+    for name, m in metrics.items():
+        lines.append(
+            f"{name:22}{m['mae']:>14,.0f}{m['rmse']:>14,.0f}{m['mape']:>9.2f}{m['r2']:>8.3f}"
+        )
+    return "\n".join(lines)
