@@ -1,0 +1,182 @@
+"""Acceptance 2.3: bad requests get a 4xx JSON error naming record and field; never a 5xx."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from support import http_event
+
+GOOD = {
+    "date": "2023-06-30",
+    "zipcode": 30301,
+    "city_full": "Atlanta-Sandy Springs-Alpharetta",
+    "city": "ATL",
+    "median_list_price": 350000.0,
+    "homes_sold": 12,
+    "Total Population": 21000,
+}
+
+
+def rec(**changes: Any) -> dict[str, Any]:
+    record = copy.deepcopy(GOOD)
+    for key, value in changes.items():
+        name = key.replace("__", " ")
+        if value is DROP:
+            record.pop(name)
+        else:
+            record[name] = value
+    return record
+
+
+DROP = object()
+BIG = "x" * 1_000_000
+
+# (id, body as raw text, expected status, expected (record, field) named in errors or None)
+CASES: list[tuple[str, str, int, tuple[int | None, str | None] | None]] = [
+    ("not json", "{records: [}", 400, (None, "body")),
+    ("empty body", "", 400, (None, "body")),
+    ("json string", '"records"', 400, (None, "body")),
+    ("json array", "[1, 2]", 400, (None, "body")),
+    ("json null", "null", 400, (None, "body")),
+    ("NaN literal", '{"records": [{"bank": NaN}]}', 400, (None, "body")),
+    ("Infinity literal", '{"records": [{"bank": Infinity}]}', 400, (None, "body")),
+    ("deep nesting", "[" * 100_000 + "]" * 100_000, 400, (None, "body")),
+    ("records missing", "{}", 400, (None, "records")),
+    ("records not list", '{"records": {"a": 1}}', 400, (None, "records")),
+    ("records string", '{"records": "abc"}', 400, (None, "records")),
+    ("records empty", '{"records": []}', 422, (None, "records")),
+    ("unknown top-level", json.dumps({"records": [GOOD], "extra": 1}), 400, (None, "extra")),
+    ("too many", json.dumps({"records": [GOOD] * 1001}), 413, (None, "records")),
+    ("record is number", json.dumps({"records": [GOOD, 5]}), 422, (1, None)),
+    ("record is list", json.dumps({"records": [[1, 2]]}), 422, (0, None)),
+    ("record null", json.dumps({"records": [None]}), 422, (0, None)),
+    ("missing date", json.dumps({"records": [rec(date=DROP)]}), 422, (0, "date")),
+    ("missing zipcode", json.dumps({"records": [rec(zipcode=DROP)]}), 422, (0, "zipcode")),
+    ("missing city_full", json.dumps({"records": [rec(city_full=DROP)]}), 422, (0, "city_full")),
+    ("unknown field", json.dumps({"records": [rec(bedrooms=3)]}), 422, (0, "bedrooms")),
+    ("impossible date", json.dumps({"records": [rec(date="2023-02-30")]}), 422, (0, "date")),
+    ("month 13", json.dumps({"records": [rec(date="2023-13-01")]}), 422, (0, "date")),
+    ("date wrong format", json.dumps({"records": [rec(date="06/30/2023")]}), 422, (0, "date")),
+    ("date number", json.dumps({"records": [rec(date=20230630)]}), 422, (0, "date")),
+    ("date year 1066", json.dumps({"records": [rec(date="1066-10-14")]}), 422, (0, "date")),
+    ("zipcode bool", json.dumps({"records": [rec(zipcode=True)]}), 422, (0, "zipcode")),
+    ("zipcode float", json.dumps({"records": [rec(zipcode=30301.5)]}), 422, (0, "zipcode")),
+    ("zipcode too big", json.dumps({"records": [rec(zipcode=123456)]}), 422, (0, "zipcode")),
+    ("zipcode letters", json.dumps({"records": [rec(zipcode="3O3O1")]}), 422, (0, "zipcode")),
+    ("city_full number", json.dumps({"records": [rec(city_full=7)]}), 422, (0, "city_full")),
+    ("city_full blank", json.dumps({"records": [rec(city_full="   ")]}), 422, (0, "city_full")),
+    ("city_full 1MB", json.dumps({"records": [rec(city_full=BIG)]}), 422, (0, "city_full")),
+    ("unknown 1MB name", json.dumps({"records": [{**GOOD, BIG: 1}]}), 422, (0, BIG[:256])),
+    ("bool as number", json.dumps({"records": [rec(homes_sold=True)]}), 422, (0, "homes_sold")),
+    ("string as number", json.dumps({"records": [rec(homes_sold="12")]}), 422, (0, "homes_sold")),
+    ("negative count", json.dumps({"records": [rec(homes_sold=-1)]}), 422, (0, "homes_sold")),
+    ("huge number", json.dumps({"records": [rec(homes_sold=1e300)]}), 422, (0, "homes_sold")),
+    (
+        "fraction > 1",
+        json.dumps({"records": [rec(sold_above_list=1.5)]}),
+        422,
+        (0, "sold_above_list"),
+    ),
+    ("nested junk", json.dumps({"records": [rec(bank={"a": [1, {"b": None}]})]}), 422, (0, "bank")),
+    ("list as number", json.dumps({"records": [rec(park=[1])]}), 422, (0, "park")),
+    (
+        "spaced name",
+        json.dumps({"records": [rec(Total__Population="many")]}),
+        422,
+        (0, "Total Population"),
+    ),  # fmt: skip
+    ("year mismatch", json.dumps({"records": [rec(year=2019)]}), 422, (0, "year")),
+    ("year float", json.dumps({"records": [rec(year=2023.0)]}), 422, (0, "year")),
+    ("price string", json.dumps({"records": [rec(price="1")]}), 422, (0, "price")),
+    ("bad second record", json.dumps({"records": [GOOD, rec(date="x")]}), 422, (1, "date")),
+]
+
+
+@pytest.fixture(scope="module")
+def module_app(trained_artifacts, tmp_path_factory):
+    """One warm container for the whole table: bad input must not depend on cold starts."""
+    import importlib
+    import os
+    import sys
+
+    import boto3
+    from moto import mock_aws
+    from support import BUCKET, upload
+
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        upload(client, trained_artifacts)
+        saved = dict(os.environ)
+        os.environ.update(S3_BUCKET=BUCKET, ARTIFACT_DIR=str(tmp_path_factory.mktemp("art")))
+        sys.modules.pop("predict_fn.app", None)
+        try:
+            yield importlib.import_module("predict_fn.app")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def test_table_is_big_enough() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "named"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_request(module_app, invoke, body: str, status: int, named) -> None:
+    got_status, payload = invoke(module_app, http_event("POST", "/predict", raw_body=body))
+    assert got_status == status
+    assert "Traceback" not in json.dumps(payload)
+    assert payload["request_id"] == "req-1"
+    assert isinstance(payload["message"], str) and payload["message"]
+    pairs = {(e["record"], e["field"]) for e in payload["errors"]}
+    assert named in pairs
+    assert all(set(e) == {"record", "field", "problem"} for e in payload["errors"])
+
+
+def test_every_problem_of_every_record_is_listed(module_app, invoke) -> None:
+    body = {"records": [rec(date="2023-02-30", homes_sold=True), GOOD, rec(bank=-3, extra=1)]}
+    status, payload = invoke(module_app, http_event("POST", "/predict", body))
+    assert status == 422
+    assert {(e["record"], e["field"]) for e in payload["errors"]} == {
+        (0, "date"),
+        (0, "homes_sold"),
+        (2, "bank"),
+        (2, "extra"),
+    }
+
+
+def test_problem_list_is_capped_but_counted(module_app, invoke) -> None:
+    body = {"records": [rec(**{f"junk{i}": 1 for i in range(60)}) for _ in range(20)]}
+    status, payload = invoke(module_app, http_event("POST", "/predict", body))
+    assert status == 422
+    assert len(payload["errors"]) == 500
+    assert payload["message"].startswith("1200 invalid field(s)")
+
+
+def test_bad_base64_body(module_app, invoke) -> None:
+    event = http_event("POST", "/predict", raw_body="not base64 at all!!")
+    event["isBase64Encoded"] = True
+    status, payload = invoke(module_app, event)
+    assert status == 400
+    assert payload["errors"][0]["field"] == "body"
+
+
+def test_non_utf8_body(module_app, invoke) -> None:
+    status, payload = invoke(module_app, http_event("POST", "/predict", raw_body=b"\xff\xfe{}"))
+    assert status == 400
+    assert payload["errors"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/predict", 405), ("DELETE", "/predict", 405), ("POST", "/health", 405),
+    ("GET", "/nope", 404), ("POST", "/predict/extra", 404),
+])  # fmt: skip
+def test_routing_errors(module_app, invoke, method: str, path: str, status: int) -> None:
+    got, payload = invoke(module_app, http_event(method, path, raw_body="{}"))
+    assert got == status
+    assert payload["message"]
