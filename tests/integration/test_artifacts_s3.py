@@ -32,9 +32,14 @@ def test_each_artifact_fetched_once_per_container(s3, s3_calls, fresh_app, invok
     app = fresh_app()
     keys = [c["Key"] for c in s3_calls]
     assert sorted(keys) == sorted(
-        [config.MANIFEST_KEY, config.MODEL_KEY, config.FREQ_ENCODER_KEY,
-         config.TARGET_ENCODER_KEY, config.TRAIN_FEATURES_KEY]
-    )  # fmt: skip
+        [
+            config.MANIFEST_KEY,
+            config.MODEL_KEY,
+            config.FREQ_ENCODER_KEY,
+            config.TARGET_ENCODER_KEY,
+            config.TRAIN_FEATURES_KEY,
+        ]
+    )
     for n in (1, 5, 1, 20):
         status, body = invoke(app, http_event("POST", "/predict", {"records": demo_records(n)}))
         assert (status, body["count"]) == (200, n)
@@ -65,7 +70,7 @@ def test_long_header_takes_more_ranges(
         f"bytes=0-{artifacts.HEADER_CHUNK - 1}",
         f"bytes={artifacts.HEADER_CHUNK}-{2 * artifacts.HEADER_CHUNK - 1}",
     ]
-    status, body = invoke(app, http_event("GET", "/health"))
+    status, _ = invoke(app, http_event("GET", "/health"))
     assert status == 503, "a header that is not the model's schema must be refused"
 
 
@@ -85,9 +90,10 @@ def test_cached_files_reused_only_when_digest_matches(s3, s3_calls, fresh_app, t
 def test_version_id_pin_is_sent(s3, s3_calls, fresh_app, monkeypatch, trained_artifacts):
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     put = s3.put_object(
-        Bucket=BUCKET, Key=config.MODEL_KEY,
+        Bucket=BUCKET,
+        Key=config.MODEL_KEY,
         Body=(trained_artifacts / config.MODEL_KEY).read_bytes(),
-    )  # fmt: skip
+    )
     monkeypatch.setenv("MODEL_VERSION_ID", put["VersionId"])
     fresh_app()
     model_calls = [c for c in s3_calls if c["Key"] == config.MODEL_KEY]

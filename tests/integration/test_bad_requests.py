@@ -87,7 +87,7 @@ CASES: list[tuple[str, str, int, tuple[int | None, str | None] | None]] = [
         json.dumps({"records": [rec(Total__Population="many")]}),
         422,
         (0, "Total Population"),
-    ),  # fmt: skip
+    ),
     ("year mismatch", json.dumps({"records": [rec(year=2019)]}), 422, (0, "year")),
     ("year float", json.dumps({"records": [rec(year=2023.0)]}), 422, (0, "year")),
     ("price string", json.dumps({"records": [rec(price="1")]}), 422, (0, "price")),
@@ -172,10 +172,16 @@ def test_non_utf8_body(module_app, invoke) -> None:
     assert payload["errors"][0]["field"] == "body"
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/predict", 405), ("DELETE", "/predict", 405), ("POST", "/health", 405),
-    ("GET", "/nope", 404), ("POST", "/predict/extra", 404),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/predict", 405),
+        ("DELETE", "/predict", 405),
+        ("POST", "/health", 405),
+        ("GET", "/nope", 404),
+        ("POST", "/predict/extra", 404),
+    ],
+)
 def test_routing_errors(module_app, invoke, method: str, path: str, status: int) -> None:
     got, payload = invoke(module_app, http_event(method, path, raw_body="{}"))
     assert got == status

@@ -111,9 +111,10 @@ def test_schema_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trai
     path = trained_artifacts / config.TRAIN_FEATURES_KEY
     header, rest = path.read_text().split("\n", 1)
     s3.put_object(
-        Bucket=BUCKET, Key=config.TRAIN_FEATURES_KEY,
+        Bucket=BUCKET,
+        Key=config.TRAIN_FEATURES_KEY,
         Body=(",".join(header.split(",")[:-1]) + "\n" + rest).encode(),
-    )  # fmt: skip
+    )
     app = fresh_app()
     check_unavailable(invoke, app, demo_records(1), caplog, "feature schema mismatch")
     s3.upload_file(str(path), BUCKET, config.TRAIN_FEATURES_KEY)

@@ -51,8 +51,12 @@ def test_training_cli_on_real_sample(tmp_path: Path) -> None:
     out = tmp_path / "artifacts"
     proc = subprocess.run(
         [sys.executable, "-m", "training", "--data", str(REAL_SAMPLE), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     assert "MAE" in proc.stdout and "RMSE" in proc.stdout and "MAPE" in proc.stdout
     assert "baseline_city_median" in proc.stdout
     manifest = json.loads((out / config.MANIFEST_KEY).read_text())

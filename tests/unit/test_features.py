@@ -27,8 +27,8 @@ def raw(demo_frame: pd.DataFrame, n: int) -> pd.DataFrame:
     "spelling",
     [
         "Atlanta-Sandy Springs-Alpharetta",
-        "  atlanta - sandy springs – alpharetta ",
-        "ATLANTA—SANDY  SPRINGS‐ALPHARETTA",
+        "  atlanta - sandy springs \u2013 alpharetta ",
+        "ATLANTA\u2014SANDY  SPRINGS\u2010ALPHARETTA",
         "Atlanta\u2212Sandy\tSprings-Alpharetta",
     ],
 )
