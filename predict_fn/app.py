@@ -69,7 +69,7 @@ def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str
 @app.post("/predict")
 def predict() -> dict[str, Any]:
     records = schema.records_from_body(_json_body(), container.max_records)
-    raw = schema.to_frame(records)
+    raw = schema.to_columns(records)
     bundle = container.ready()
     predictions = predict_prices(bundle, raw)
     logger.append_keys(records=len(records))

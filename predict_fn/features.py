@@ -8,8 +8,10 @@ training.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,9 @@ INPUT_NUMERIC = tuple(name for name in NUMERIC_FIELDS if name not in LEAKAGE)
 ZIP_FREQ = "zipcode_freq"
 CITY_TE = "city_full_te"
 TARGET_SMOOTHING = 20.0
+
+# A DataFrame read from CSV, or the column mapping the request schema builds.
+RawColumns = pd.DataFrame | Mapping[str, Any]
 
 _DASHES = re.compile(r"\s*[\u2010-\u2015\u2212\-]+\s*")
 _SPACES = re.compile(r"\s+")
@@ -59,17 +64,20 @@ class Encoders:
         return cls(zip_freq=freq, city_mean=mapping, global_mean=float(global_mean))
 
 
-def normalise_city(cities: pd.Series) -> pd.Series:
+@lru_cache(maxsize=4096)
+def _normalise_one(city: str) -> str:
+    return _SPACES.sub(" ", _DASHES.sub("-", city.strip().lower()))
+
+
+def normalise_city(cities: Iterable[str]) -> list[str]:
     """Case, surrounding/inner whitespace and dash variants do not make a different city."""
-    s = cities.astype("string").str.strip().str.lower()
-    s = s.str.replace(_DASHES, "-", regex=True)
-    return s.str.replace(_SPACES, " ", regex=True)
+    return [_normalise_one(city) for city in cities]
 
 
 def fit_encoders(train: pd.DataFrame) -> Encoders:
     """Zipcode → row count and smoothed mean price per normalised city, from training rows."""
     zip_freq = train[ZIPCODE].astype(np.int64).value_counts()
-    cities = normalise_city(train[CITY_FULL])
+    cities = pd.Series(normalise_city(train[CITY_FULL]), index=train.index)
     global_mean = float(train[LABEL].mean())
     stats = train[LABEL].groupby(cities).agg(["sum", "count"])
     smoothed = (stats["sum"] + TARGET_SMOOTHING * global_mean) / (stats["count"] + TARGET_SMOOTHING)
@@ -80,32 +88,51 @@ def fit_encoders(train: pd.DataFrame) -> Encoders:
     )
 
 
-def transform(
-    raw: pd.DataFrame, encoders: Encoders, columns: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Engineer features for every row of `raw`; with `columns`, align to that schema order.
+def feature_columns(raw: RawColumns, encoders: Encoders) -> dict[str, np.ndarray]:
+    """Every engineered feature as a float64 column, keyed by feature name.
 
-    Missing numeric inputs become NaN (LightGBM's missing value); unseen zipcodes get
+    `raw` is a DataFrame read from a HouseTS CSV or the column mapping the request
+    schema builds; either way one column per field, one row per record. Missing
+    numeric inputs become NaN (LightGBM's missing value); unseen zipcodes get
     frequency 0 and unseen cities the global mean.
     """
-    dates = pd.to_datetime(raw[DATE], format="%Y-%m-%d")
-    data: dict[str, object] = {
-        "year": dates.dt.year.to_numpy(np.float64),
-        "quarter": dates.dt.quarter.to_numpy(np.float64),
-        "month": dates.dt.month.to_numpy(np.float64),
+    rows = len(raw[DATE])
+    days = np.asarray(raw[DATE], dtype="datetime64[D]")
+    months = days.astype("datetime64[M]").astype(np.int64)
+    month = (months % 12 + 1).astype(np.float64)
+    data = {
+        "year": (months // 12 + 1970).astype(np.float64),
+        "quarter": np.ceil(month / 3),
+        "month": month,
     }
     for name in INPUT_NUMERIC:
         data[column_name(name)] = (
-            raw[name].to_numpy(np.float64) if name in raw else np.full(len(raw), np.nan)
+            np.asarray(raw[name], dtype=np.float64) if name in raw else np.full(rows, np.nan)
         )
-    zips = raw[ZIPCODE].astype(np.int64)
-    data[ZIP_FREQ] = zips.map(encoders.zip_freq).fillna(0).to_numpy(np.float64)
-    cities = normalise_city(raw[CITY_FULL]).map(encoders.city_mean)
-    data[CITY_TE] = cities.astype("Float64").fillna(encoders.global_mean).to_numpy(np.float64)
-    frame = pd.DataFrame(data, index=raw.index)
-    if columns is None:
-        return frame
-    missing = [c for c in columns if c not in frame.columns]
+    freq = encoders.zip_freq
+    data[ZIP_FREQ] = np.fromiter(
+        (freq.get(z, 0) for z in np.asarray(raw[ZIPCODE], dtype=np.int64).tolist()),
+        dtype=np.float64,
+        count=rows,
+    )
+    means, fallback = encoders.city_mean, encoders.global_mean
+    data[CITY_TE] = np.fromiter(
+        (means.get(c, fallback) for c in normalise_city(raw[CITY_FULL])),
+        dtype=np.float64,
+        count=rows,
+    )
+    return data
+
+
+def transform(raw: RawColumns, encoders: Encoders) -> pd.DataFrame:
+    """The engineered features as a DataFrame, in the order training defines the schema."""
+    return pd.DataFrame(feature_columns(raw, encoders))
+
+
+def matrix(raw: RawColumns, encoders: Encoders, schema: Sequence[str]) -> np.ndarray:
+    """The model's input: features aligned to `schema` order, as one float64 matrix."""
+    data = feature_columns(raw, encoders)
+    missing = [c for c in schema if c not in data]
     if missing:
         raise KeyError(f"schema asks for features this code does not produce: {missing}")
-    return frame[list(columns)]
+    return np.column_stack([data[c] for c in schema])

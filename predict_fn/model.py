@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from predict_fn import features
 from predict_fn.features import Encoders
@@ -27,14 +26,14 @@ class Bundle:
         return str(self.manifest.get("version", "unknown"))
 
 
-def predict(bundle: Bundle, raw: pd.DataFrame) -> np.ndarray:
+def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
     """One finite float per row of `raw`, in order.
 
     The booster is called directly on a float matrix: the scikit-learn wrapper's input
     checks cost more than the prediction itself for small batches, and one thread
     avoids OpenMP start-up on Lambda's fractional vCPUs.
     """
-    matrix = features.transform(raw, bundle.encoders, bundle.features).to_numpy(np.float64)
+    matrix = features.matrix(raw, bundle.encoders, bundle.features)
     return np.asarray(bundle.model.booster_.predict(matrix, num_threads=1), dtype=np.float64)
 
 

@@ -1,6 +1,6 @@
 """The request contract: HouseTS fields, their types and bounds, and the error shape.
 
-Pure (stdlib + numpy/pandas): training and serving both import it. Validation is
+Pure (stdlib + numpy): training and serving both import it. Validation is
 hand-written because the contract needs *every* problem of *every* record, each
 named by record index and field, and JSON-Schema validators stop at the first.
 """
@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 LABEL = "price"
 DATE = "date"
@@ -69,6 +68,8 @@ YEAR_RANGE = (1900, 2100)
 MAX_PROBLEMS = 500  # keeps a 422 body far below Lambda's 6 MB response limit
 
 ALL_FIELDS = frozenset((*NUMERIC_FIELDS, DATE, ZIPCODE, CITY_FULL, CITY, YEAR))
+_UPPER = {name: 1.0 if name in FRACTION_FIELDS else NUMBER_MAX for name in NUMERIC_FIELDS}
+_NUMBER_TYPES = (int, float)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ZIP_RE = re.compile(r"\d{1,5}")
 
@@ -114,17 +115,12 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _check_number(name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if type(value) not in (int, float):
+def _number_problem(value: Any, upper: float) -> str:
+    if type(value) not in _NUMBER_TYPES:
         return f"must be a number or null, got {_describe(value)}"
     if not math.isfinite(value):
         return "must be a finite number"
-    upper = 1.0 if name in FRACTION_FIELDS else NUMBER_MAX
-    if not 0 <= value <= upper:
-        return f"must be between 0 and {upper:g}"
-    return None
+    return f"must be between 0 and {upper:g}"
 
 
 def _check_string(value: Any, *, required: bool) -> str | None:
@@ -168,11 +164,16 @@ def _check_record(index: int, record: Any, zips: list[int], problems: list[Probl
         problems.append(Problem(index, None, f"must be a JSON object, got {_describe(record)}"))
         zips.append(0)
         return
-    problems.extend(
-        Problem(index, str(name)[:STRING_MAX], "is not a HouseTS field")
-        for name in record
-        if name not in ALL_FIELDS
-    )
+    for name, value in record.items():
+        upper = _UPPER.get(name)
+        if upper is not None:
+            # type(), not isinstance: JSON true is not a number. The bounds test is also
+            # false for NaN and ±inf, so this one line is the whole check for valid input.
+            if value is None or (type(value) in _NUMBER_TYPES and 0 <= value <= upper):
+                continue
+            problems.append(Problem(index, name, _number_problem(value, upper)))
+        elif name not in ALL_FIELDS:
+            problems.append(Problem(index, str(name)[:STRING_MAX], "is not a HouseTS field"))
     problems.extend(Problem(index, name, "is required") for name in REQUIRED if name not in record)
     parsed_date, error = _parse_date(record[DATE]) if DATE in record else (None, None)
     if error:
@@ -190,9 +191,6 @@ def _check_record(index: int, record: Any, zips: list[int], problems: list[Probl
             problems.append(Problem(index, YEAR, f"must be an integer, got {_describe(year)}"))
         elif parsed_date is not None and year != parsed_date.year:
             problems.append(Problem(index, YEAR, f"is {year} but date is in {parsed_date.year}"))
-    for name in NUMERIC_FIELDS:
-        if name in record and (error := _check_number(name, record[name])):
-            problems.append(Problem(index, name, error))
 
 
 def records_from_body(body: Any, max_records: int) -> list[dict[str, Any]]:
@@ -226,8 +224,8 @@ def records_from_body(body: Any, max_records: int) -> list[dict[str, Any]]:
     return records
 
 
-def to_frame(records: list[Any]) -> pd.DataFrame:
-    """Validate every record and build one raw frame, shaped like a HouseTS CSV read.
+def to_columns(records: list[Any]) -> dict[str, Any]:
+    """Validate every record and build one columnar frame (field → column), like a CSV read.
 
     Raises RequestError(422) listing every problem (up to MAX_PROBLEMS).
     """
@@ -250,4 +248,4 @@ def to_frame(records: list[Any]) -> pd.DataFrame:
     for name in NUMERIC_FIELDS:
         # dtype=float turns JSON null (None) into NaN, exactly as read_csv does for empty cells.
         columns[name] = np.array([r.get(name) for r in records], dtype=np.float64)
-    return pd.DataFrame(columns)
+    return columns

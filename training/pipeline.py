@@ -81,9 +81,10 @@ def split_by_time(frame: pd.DataFrame, eval_fraction: float) -> tuple[pd.DataFra
 
 def baseline_predictions(train: pd.DataFrame, evaluation: pd.DataFrame) -> np.ndarray:
     """Median training price of the record's city (global median for unseen cities)."""
-    medians = train[LABEL].groupby(features.normalise_city(train[CITY_FULL])).median()
-    mapped = features.normalise_city(evaluation[CITY_FULL]).map(medians).astype("Float64")
-    return mapped.fillna(float(train[LABEL].median())).to_numpy(np.float64)
+    medians = train[LABEL].groupby(features.normalise_city(train[CITY_FULL])).median().to_dict()
+    fallback = float(train[LABEL].median())
+    cities = features.normalise_city(evaluation[CITY_FULL])
+    return np.array([medians.get(c, fallback) for c in cities], dtype=np.float64)
 
 
 def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainResult:
