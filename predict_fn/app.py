@@ -12,19 +12,21 @@ from http import HTTPStatus
 from typing import Any
 
 import numpy as np
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import schema
+from predict_fn import config, schema
 from predict_fn.model import predict as predict_prices
 from predict_fn.model import regression_metrics
 from predict_fn.runtime import Container, Unavailable
 from predict_fn.schema import LABEL, Problem, RequestError
 
 logger = Logger()
+metrics = Metrics(namespace=config.metrics_namespace())
 app = APIGatewayHttpResolver()
 container = Container.start()
 
@@ -73,6 +75,7 @@ def predict() -> dict[str, Any]:
     bundle = container.ready()
     predictions = predict_prices(bundle, raw)
     logger.append_keys(records=len(records))
+    metrics.add_metric("RecordsPredicted", MetricUnit.Count, len(records))
     body: dict[str, Any] = {
         "predictions": predictions.tolist(),
         "count": len(records),
@@ -133,12 +136,14 @@ def _error(
 @app.exception_handler(RequestError)
 def client_error(exc: RequestError) -> Response:
     logger.info("rejected request", extra={"status": exc.status, "problems": len(exc.problems)})
+    metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
     return _error(HTTPStatus(exc.status), exc.message, exc.problems)
 
 
 @app.exception_handler(Unavailable)
 def unavailable(exc: Unavailable) -> Response:
     logger.error("model unavailable", extra={"error": str(exc)})
+    metrics.add_metric("Unavailable", MetricUnit.Count, 1)
     return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model unavailable, retry later")
 
 
@@ -150,9 +155,11 @@ def not_found(_: NotFoundError) -> Response:
 @app.exception_handler(Exception)
 def internal_error(_: Exception) -> Response:
     logger.exception("unhandled error")
+    metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
     return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")
 
 
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
     log_event=container.log_event,
@@ -161,12 +168,15 @@ def internal_error(_: Exception) -> Response:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
     response = app.resolve(event, context)
+    latency_ms = (time.perf_counter() - started) * 1000
+    metrics.add_metric("Requests", MetricUnit.Count, 1)
+    metrics.add_metric("Latency", MetricUnit.Milliseconds, latency_ms)
     logger.info(
         "request",
         extra={
             "route": event.get("routeKey"),
             "status": response.get("statusCode"),
-            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            "latency_ms": round(latency_ms, 2),
         },
     )
     return response

@@ -18,6 +18,9 @@ TRAIN_FEATURES_KEY = "processed/feature_engineered_train.csv"
 MANIFEST_KEY = "models/manifest.json"
 ARTIFACT_DIR = "/tmp/ml_artifacts"
 MAX_RECORDS = 1000
+# Used when POWERTOOLS_METRICS_NAMESPACE is unset: a metric flush without a namespace
+# raises, which would turn every response into a Lambda error.
+METRICS_NAMESPACE = "HouseTS"
 
 
 class ConfigError(ValueError):
@@ -87,3 +90,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         max_records=_positive_int(env, "MAX_RECORDS", MAX_RECORDS),
         log_event=(env.get("LOG_EVENT") or "false").strip().lower() == "true",
     )
+
+
+def metrics_namespace(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("POWERTOOLS_METRICS_NAMESPACE") or METRICS_NAMESPACE

@@ -10,7 +10,8 @@ import threading
 import time
 from dataclasses import asdict
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from predict_fn import artifacts, config
 from predict_fn.artifacts import ArtifactError
@@ -18,6 +19,8 @@ from predict_fn.config import ConfigError, Settings
 from predict_fn.model import Bundle
 
 logger = Logger(child=True)
+# Metrics share one buffer per process; the handler's log_metrics flushes what init added.
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 class Unavailable(RuntimeError):
@@ -59,11 +62,13 @@ class Container:
             except (ConfigError, ArtifactError) as exc:
                 self.error = str(exc)
                 logger.error("artifact load failed", extra={"error": self.error})
+                metrics.add_metric("ArtifactLoadFailures", MetricUnit.Count, 1)
                 return
             for fetch in result.fetches:
                 logger.info("artifact", extra={"artifact": asdict(fetch)})
             self.bundle, self.error = result.bundle, None
             self.load_ms = (time.perf_counter() - started) * 1000
+            metrics.add_metric("ModelLoadTime", MetricUnit.Milliseconds, self.load_ms)
             logger.info(
                 "model loaded",
                 extra={"model_version": self.bundle.version, "load_ms": round(self.load_ms, 1)},
