@@ -105,6 +105,11 @@ def fetch_manifest(client: Any, settings: Settings) -> tuple[dict[str, Any], Fet
         raise ArtifactError(f"manifest {settings.manifest.key}: not JSON ({exc})") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts"), dict):
         raise ArtifactError(f"manifest {settings.manifest.key}: no 'artifacts' table")
+    if settings.model_version and manifest.get("version") != settings.model_version:
+        raise ArtifactError(
+            f"manifest {settings.manifest.key} describes version {manifest.get('version')!r}, "
+            f"not the configured MODEL_VERSION {settings.model_version!r}"
+        )
     record = FetchRecord(
         name="manifest",
         key=settings.manifest.key,

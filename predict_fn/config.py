@@ -7,6 +7,7 @@ tree with these relative paths, so a trained folder mirrors the S3 layout.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ MAX_RECORDS = 1000
 # Used when POWERTOOLS_METRICS_NAMESPACE is unset: a metric flush without a namespace
 # raises, which would turn every response into a Lambda error.
 METRICS_NAMESPACE = "HouseTS"
+
+
+_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class ConfigError(ValueError):
@@ -45,6 +49,7 @@ class Settings:
     train_features: ArtifactRef
     manifest: ArtifactRef
     artifact_dir: Path
+    model_version: str | None
     model_sha256: str | None
     max_records: int
     log_event: bool
@@ -54,10 +59,31 @@ class Settings:
         return (self.model, self.freq_encoder, self.target_encoder)
 
 
-def _ref(env: Mapping[str, str], name: str, var: str, default: str) -> ArtifactRef:
-    key = env.get(var) or default
-    version = env.get(var.removesuffix("_KEY") + "_VERSION_ID") or None
-    return ArtifactRef(name=name, key=key, version_id=version)
+def versioned(key: str, model_version: str | None) -> str:
+    """'models/model.pkl' → 'models/<version>/model.pkl'.
+
+    The version goes below the top folder so the IAM grant on models/* and processed/*
+    still covers every published version.
+    """
+    if not model_version:
+        return key
+    top, _, rest = key.partition("/")
+    return f"{top}/{model_version}/{rest}" if rest else f"{model_version}/{top}"
+
+
+def model_version(version: str) -> str:
+    """A version is one safe path segment: it becomes part of every artifact key."""
+    if not _VERSION_RE.fullmatch(version):
+        raise ConfigError(f"model version must match {_VERSION_RE.pattern}, got {version!r}")
+    return version
+
+
+def _ref(
+    env: Mapping[str, str], name: str, var: str, default: str, model_version: str | None
+) -> ArtifactRef:
+    key = versioned(env.get(var) or default, model_version)
+    object_version = env.get(var.removesuffix("_KEY") + "_VERSION_ID") or None
+    return ArtifactRef(name=name, key=key, version_id=object_version)
 
 
 def _positive_int(env: Mapping[str, str], var: str, default: int) -> int:
@@ -78,14 +104,22 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     if not bucket:
         raise ConfigError("S3_BUCKET is not set")
     sha = (env.get("MODEL_SHA256") or "").strip().lower() or None
+    version = (env.get("MODEL_VERSION") or "").strip() or None
+    if version:
+        model_version(version)
     return Settings(
         bucket=bucket,
-        model=_ref(env, "model", "MODEL_KEY", MODEL_KEY),
-        freq_encoder=_ref(env, "freq_encoder", "FREQ_ENCODER_KEY", FREQ_ENCODER_KEY),
-        target_encoder=_ref(env, "target_encoder", "TARGET_ENCODER_KEY", TARGET_ENCODER_KEY),
-        train_features=_ref(env, "train_features", "TRAIN_FEATURES_KEY", TRAIN_FEATURES_KEY),
-        manifest=_ref(env, "manifest", "MANIFEST_KEY", MANIFEST_KEY),
+        model=_ref(env, "model", "MODEL_KEY", MODEL_KEY, version),
+        freq_encoder=_ref(env, "freq_encoder", "FREQ_ENCODER_KEY", FREQ_ENCODER_KEY, version),
+        target_encoder=_ref(
+            env, "target_encoder", "TARGET_ENCODER_KEY", TARGET_ENCODER_KEY, version
+        ),
+        train_features=_ref(
+            env, "train_features", "TRAIN_FEATURES_KEY", TRAIN_FEATURES_KEY, version
+        ),
+        manifest=_ref(env, "manifest", "MANIFEST_KEY", MANIFEST_KEY, version),
         artifact_dir=Path(env.get("ARTIFACT_DIR") or ARTIFACT_DIR),
+        model_version=version,
         model_sha256=sha,
         max_records=_positive_int(env, "MAX_RECORDS", MAX_RECORDS),
         log_event=(env.get("LOG_EVENT") or "false").strip().lower() == "true",

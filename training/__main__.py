@@ -1,4 +1,8 @@
-"""python -m training --data CSV | --demo  --out DIR  [--upload s3://BUCKET[/PREFIX]]"""
+"""python -m training --data CSV | --demo  --out DIR  [--version V] [--upload s3://BUCKET[/PREFIX]]
+
+With --version, the manifest carries that version and --upload writes under
+models/<V>/ and processed/<V>/, ready for `make promote VERSION=<V>`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from predict_fn import config
 from training import demo_data, pipeline
 from training.upload import parse_s3_uri, upload_tree
 
@@ -19,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-rows", type=int, default=3000)
     parser.add_argument("--out", type=Path, required=True, help="artifact tree to write")
     parser.add_argument("--eval-fraction", type=float, default=pipeline.EVAL_FRACTION)
+    parser.add_argument(
+        "--version",
+        type=config.model_version,
+        help="model version, e.g. 2026-11-26 (default: time + digest)",
+    )
     parser.add_argument("--upload", metavar="s3://BUCKET[/PREFIX]")
     args = parser.parse_args(argv)
 
@@ -34,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         f"trained on {len(result.train)} rows ({result.train['date'].min()} … "
         f"{result.train['date'].max()}), evaluated on {len(result.evaluation)} newer rows"
     )
-    manifest = pipeline.write_artifacts(result, args.out, source_name)
+    manifest = pipeline.write_artifacts(result, args.out, source_name, args.version)
     print(pipeline.metrics_table(result.metrics))
     print(f"wrote model version {manifest['version']} to {args.out}")
     if args.upload:
         import boto3
 
         bucket, prefix = parse_s3_uri(args.upload)
-        for key in upload_tree(args.out, bucket, prefix, boto3.client("s3")):
+        for key in upload_tree(args.out, bucket, prefix, boto3.client("s3"), args.version):
             print(f"uploaded s3://{bucket}/{key}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0

@@ -7,11 +7,11 @@ predict_fn.model.predict, the same functions the Lambda runs.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_artifacts(result: TrainResult, out: Path, source: str) -> dict[str, Any]:
+def write_artifacts(
+    result: TrainResult, out: Path, source: str, version: str | None = None
+) -> dict[str, Any]:
     """Write the four artifacts and manifest.json under `out`, mirroring the S3 key layout."""
     paths = {name: out / rel for name, rel in ARTIFACT_PATHS.items()}
     for path in paths.values():
@@ -121,7 +123,7 @@ def write_artifacts(result: TrainResult, out: Path, source: str) -> dict[str, An
     digests = {name: _sha256(path) for name, path in paths.items()}
     trained_at = datetime.now(UTC).replace(microsecond=0)
     manifest = {
-        "version": f"{trained_at:%Y%m%dT%H%M%SZ}-{digests['model'][:8]}",
+        "version": version or f"{trained_at:%Y%m%dT%H%M%SZ}-{digests['model'][:8]}",
         "trained_at": trained_at.isoformat().replace("+00:00", "Z"),
         "source": source,
         "target": LABEL,
@@ -134,7 +136,10 @@ def write_artifacts(result: TrainResult, out: Path, source: str) -> dict[str, An
             for name, path in paths.items()
         },
         "features": list(result.bundle.features),
-        "libraries": {"python": platform.python_version(), **{n: version(n) for n in LIBRARIES}},
+        "libraries": {
+            "python": platform.python_version(),
+            **{n: importlib.metadata.version(n) for n in LIBRARIES},
+        },
         "params": LGBM_PARAMS,
         "training": _span(result.train),
         "evaluation": _span(result.evaluation),

@@ -25,11 +25,14 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def upload_tree(local_dir: Path, bucket: str, prefix: str, client: Any) -> list[str]:
-    """Upload the five artifacts; returns the S3 keys written, manifest last."""
+def upload_tree(
+    local_dir: Path, bucket: str, prefix: str, client: Any, version: str | None = None
+) -> list[str]:
+    """Upload the five artifacts (under `<top>/<version>/` when versioned), manifest last."""
     keys = []
     for rel in _ORDER:
-        key = f"{prefix}/{rel}" if prefix else rel
+        key = config.versioned(rel, version)
+        key = f"{prefix}/{key}" if prefix else key
         client.upload_file(str(local_dir / rel), bucket, key)
         keys.append(key)
     return keys
