@@ -16,7 +16,7 @@ EVENT ?= events/predict_single.json
 ENV ?= default
 PORT ?= 3000
 
-.PHONY: help uv setup lint format test test-fast train build size serve invoke promote clean
+.PHONY: help uv setup lint format test test-fast train build size serve invoke promote requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ train: setup ## train on DATA (or deterministic demo data) into ARTIFACTS
 
 build: setup ## sam build (function + two uv-built layers), no Docker
 	$(RUN) sam build
+
+requirements: setup ## re-export the layers' and function's requirements.txt from uv.lock
+	$(RUN) python -m scripts.export_requirements
 
 size: ## per-package unzipped size of the build and margin to 250 MB
 	$(RUN) python -m bench.size .aws-sam/build
