@@ -19,9 +19,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import config, schema
-from predict_fn.model import predict as predict_prices
-from predict_fn.model import regression_metrics
+from predict_fn import config, features, schema, tracing
+from predict_fn.model import regression_metrics, score
 from predict_fn.runtime import Container, Unavailable
 from predict_fn.schema import LABEL, Problem, RequestError
 
@@ -73,7 +72,11 @@ def predict() -> dict[str, Any]:
     records = schema.records_from_body(_json_body(), container.max_records)
     raw = schema.to_columns(records)
     bundle = container.ready()
-    predictions = predict_prices(bundle, raw)
+    # Same composition as model.predict, split so each half gets its own subsegment.
+    with tracing.subsegment("## features"):
+        matrix = features.matrix(raw, bundle.encoders, bundle.features)
+    with tracing.subsegment("## predict"):
+        predictions = score(bundle, matrix)
     logger.append_keys(records=len(records))
     metrics.add_metric("RecordsPredicted", MetricUnit.Count, len(records))
     body: dict[str, Any] = {
@@ -159,6 +162,7 @@ def internal_error(_: Exception) -> Response:
     return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")
 
 
+@tracing.capture_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP,

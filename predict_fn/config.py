@@ -129,3 +129,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 def metrics_namespace(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return env.get("POWERTOOLS_METRICS_NAMESPACE") or METRICS_NAMESPACE
+
+
+def tracing_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Powertools' own switch; off unless the template turns X-Ray tracing on."""
+    env = os.environ if env is None else env
+    return (env.get("POWERTOOLS_TRACE_DISABLED") or "true").strip().lower() == "false"

@@ -26,15 +26,19 @@ class Bundle:
         return str(self.manifest.get("version", "unknown"))
 
 
-def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
-    """One finite float per row of `raw`, in order.
+def score(bundle: Bundle, matrix: np.ndarray) -> np.ndarray:
+    """One float per row of an aligned feature matrix, in order.
 
-    The booster is called directly on a float matrix: the scikit-learn wrapper's input
-    checks cost more than the prediction itself for small batches, and one thread
-    avoids OpenMP start-up on Lambda's fractional vCPUs.
+    The booster is called directly: the scikit-learn wrapper's input checks cost more
+    than the prediction itself for small batches, and one thread avoids OpenMP
+    start-up on Lambda's fractional vCPUs.
     """
-    matrix = features.matrix(raw, bundle.encoders, bundle.features)
     return np.asarray(bundle.model.booster_.predict(matrix, num_threads=1), dtype=np.float64)
+
+
+def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
+    """One finite float per row of `raw`, in order: what training evaluates and serving returns."""
+    return score(bundle, features.matrix(raw, bundle.encoders, bundle.features))
 
 
 def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from predict_fn import artifacts, config
+from predict_fn import artifacts, config, tracing
 from predict_fn.artifacts import ArtifactError
 from predict_fn.config import ConfigError, Settings
 from predict_fn.model import Bundle
@@ -58,7 +58,8 @@ class Container:
             started = time.perf_counter()
             try:
                 self.settings = self.settings or config.load()
-                result = artifacts.load(self.settings)
+                with tracing.subsegment("## artifact fetch"):
+                    result = artifacts.load(self.settings)
             except (ConfigError, ArtifactError) as exc:
                 self.error = str(exc)
                 logger.error("artifact load failed", extra={"error": self.error})

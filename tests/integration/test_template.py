@@ -96,6 +96,7 @@ ENVIRONMENT: dict[str, tuple[str | None, Any]] = {
     "POWERTOOLS_LOG_LEVEL": ("LogLevel", "INFO"),
     "POWERTOOLS_METRICS_NAMESPACE": ("MetricsNamespace", "HouseTS"),
     "LOG_EVENT": ("LogEvent", "false"),
+    "POWERTOOLS_TRACE_DISABLED": (None, {"Fn::If": ["TracingActive", "false", "true"]}),
 }
 
 
