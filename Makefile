@@ -16,7 +16,7 @@ EVENT ?= events/predict_single.json
 ENV ?= default
 PORT ?= 3000
 
-.PHONY: help uv setup lint format test test-fast train build size serve invoke promote requirements clean
+.PHONY: help uv setup lint format test test-fast train build size serve invoke bench promote requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ serve: setup ## local API on 127.0.0.1:$(PORT) backed by moto_server S3
 
 invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
 	$(RUN) python -m local.invoke $(EVENT) --artifacts $(ARTIFACTS)
+
+bench: setup build ## cold start, latency, memory and size against the reference (bench/README.md)
+	$(RUN) python -m bench --artifacts $(ARTIFACTS)
 
 promote: setup ## verify model VERSION in S3, then sam deploy with ModelVersion=VERSION (ENV=prod)
 	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=<version> [ENV=prod]" >&2; exit 2; }

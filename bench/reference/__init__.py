@@ -1,0 +1,1 @@
+"""The straightforward handler the seed deployment guide implies: the benchmarks' baseline."""
