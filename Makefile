@@ -10,7 +10,8 @@ export UV_PYTHON := 3.13
 # uv itself whether it runs rather than trusting `command -v`.
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 RUN := $(UV) run --frozen
-ARTIFACTS ?= .artifacts/demo
+# Empty: each data source gets its own folder (.artifacts/demo or .artifacts/<csv stem>).
+ARTIFACTS ?=
 DATA ?=
 EVENT ?= events/predict_single.json
 ENV ?= default
@@ -45,7 +46,8 @@ test-fast: setup ## unit + integration tests that need no sam build
 	$(RUN) pytest -m "not build and not e2e"
 
 train: setup ## train on DATA (or deterministic demo data) into ARTIFACTS
-	$(RUN) python -m training $(if $(DATA),--data $(DATA),--demo) --out $(ARTIFACTS)
+	$(RUN) python -m training $(if $(DATA),--data $(DATA),--demo) \
+		--out $(or $(ARTIFACTS),.artifacts/$(if $(DATA),$(basename $(notdir $(DATA))),demo))
 
 build: setup ## sam build (function + two uv-built layers), no Docker
 	$(RUN) sam build
@@ -57,13 +59,15 @@ size: ## per-package unzipped size of the build and margin to 250 MB
 	$(RUN) python -m bench.size .aws-sam/build
 
 serve: setup ## local API on 127.0.0.1:$(PORT) backed by moto_server S3
-	$(RUN) python -m local.serve --port $(PORT) --artifacts $(ARTIFACTS) $(if $(DATA),--data $(DATA))
+	$(RUN) python -m local.serve --port $(PORT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS)) \
+		$(if $(DATA),--data $(DATA)) $(if $(FROM_BUILD),--from-build)
 
 invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
-	$(RUN) python -m local.invoke $(EVENT) --artifacts $(ARTIFACTS)
+	$(RUN) python -m local.invoke $(EVENT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS)) \
+		$(if $(FROM_BUILD),--from-build)
 
 bench: setup build ## cold start, latency, memory and size against the reference (bench/README.md)
-	$(RUN) python -m bench --artifacts $(ARTIFACTS)
+	$(RUN) python -m bench $(if $(ARTIFACTS),--artifacts $(ARTIFACTS))
 
 promote: setup ## verify model VERSION in S3, then sam deploy with ModelVersion=VERSION (ENV=prod)
 	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=<version> [ENV=prod]" >&2; exit 2; }
