@@ -8,6 +8,7 @@ from __future__ import annotations
 import binascii
 import json
 import time
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -26,7 +27,9 @@ from predict_fn.schema import LABEL, Problem, RequestError
 
 logger = Logger()
 metrics = Metrics(namespace=config.metrics_namespace())
-app = APIGatewayHttpResolver()
+# allow_nan=False: a non-finite number must fail loudly (500, logged), never reach a
+# client as the invalid JSON tokens NaN or Infinity.
+app = APIGatewayHttpResolver(serializer=partial(json.dumps, allow_nan=False))
 container = Container.start()
 
 ROUTES = {"/predict": "POST", "/health": "GET"}
@@ -114,7 +117,7 @@ def health() -> Response:
         },
         "load_ms": round(container.load_ms or 0.0, 1),
     }
-    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, json.dumps(payload))
+    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, payload)
 
 
 @app.route("/predict", method=[m for m in OTHER_METHODS if m != ROUTES["/predict"]])
@@ -133,7 +136,7 @@ def _error(
     if problems is not None:
         body["errors"] = [p.as_dict() for p in problems]
     body["request_id"] = app.current_event.request_context.request_id
-    return Response(status, content_types.APPLICATION_JSON, json.dumps(body))
+    return Response(status, content_types.APPLICATION_JSON, body)
 
 
 @app.exception_handler(RequestError)

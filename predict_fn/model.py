@@ -41,14 +41,17 @@ def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
     return score(bundle, features.matrix(raw, bundle.encoders, bundle.features))
 
 
-def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """MAE, RMSE, MAPE (percent) and R² of `predicted` against `actual`."""
+def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """MAE, RMSE, MAPE (percent) and R² of `predicted` against `actual` (prices >= 1).
+
+    R² is None when every actual is the same (it is undefined, and NaN is not JSON).
+    """
     error = predicted - actual
-    metrics = {
+    metrics: dict[str, float | None] = {
         "mae": float(np.mean(np.abs(error))),
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mape": float(np.mean(np.abs(error) / np.abs(actual)) * 100),
     }
     spread = float(np.sum((actual - actual.mean()) ** 2))
-    metrics["r2"] = float(1 - np.sum(error**2) / spread) if spread > 0 else float("nan")
+    metrics["r2"] = float(1 - np.sum(error**2) / spread) if spread > 0 else None
     return metrics

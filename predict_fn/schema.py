@@ -68,7 +68,12 @@ YEAR_RANGE = (1900, 2100)
 MAX_PROBLEMS = 500  # keeps a 422 body far below Lambda's 6 MB response limit
 
 ALL_FIELDS = frozenset((*NUMERIC_FIELDS, DATE, ZIPCODE, CITY_FULL, CITY, YEAR))
-_UPPER = {name: 1.0 if name in FRACTION_FIELDS else NUMBER_MAX for name in NUMERIC_FIELDS}
+# (lower, upper) per numeric field. A price below one dollar is not a sale, and it
+# would make the MAPE of the response's metrics overflow.
+_BOUNDS = {
+    name: (1.0 if name == LABEL else 0.0, 1.0 if name in FRACTION_FIELDS else NUMBER_MAX)
+    for name in NUMERIC_FIELDS
+}
 _NUMBER_TYPES = (int, float)
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ZIP_RE = re.compile(r"\d{1,5}")
@@ -115,12 +120,12 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _number_problem(value: Any, upper: float) -> str:
+def _number_problem(value: Any, lower: float, upper: float) -> str:
     if type(value) not in _NUMBER_TYPES:
         return f"must be a number or null, got {_describe(value)}"
     if not math.isfinite(value):
         return "must be a finite number"
-    return f"must be between 0 and {upper:g}"
+    return f"must be between {lower:g} and {upper:g}"
 
 
 def _check_string(value: Any, *, required: bool) -> str | None:
@@ -165,13 +170,14 @@ def _check_record(index: int, record: Any, zips: list[int], problems: list[Probl
         zips.append(0)
         return
     for name, value in record.items():
-        upper = _UPPER.get(name)
-        if upper is not None:
+        bounds = _BOUNDS.get(name)
+        if bounds is not None:
+            lower, upper = bounds
             # type(), not isinstance: JSON true is not a number. The bounds test is also
             # false for NaN and ±inf, so this one line is the whole check for valid input.
-            if value is None or (type(value) in _NUMBER_TYPES and 0 <= value <= upper):
+            if value is None or (type(value) in _NUMBER_TYPES and lower <= value <= upper):
                 continue
-            problems.append(Problem(index, name, _number_problem(value, upper)))
+            problems.append(Problem(index, name, _number_problem(value, lower, upper)))
         elif name not in ALL_FIELDS:
             problems.append(Problem(index, str(name)[:STRING_MAX], "is not a HouseTS field"))
     problems.extend(Problem(index, name, "is required") for name in REQUIRED if name not in record)

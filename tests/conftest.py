@@ -86,6 +86,19 @@ def fresh_app() -> Callable[[], ModuleType]:
     return start
 
 
+@pytest.fixture(scope="module")
+def warm_app(trained_artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One warm container shared by a module, for tests that must not depend on cold starts."""
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        upload(client, trained_artifacts)
+        patch.setenv("S3_BUCKET", BUCKET)
+        patch.setenv("ARTIFACT_DIR", str(tmp_path_factory.mktemp("warm")))
+        sys.modules.pop("predict_fn.app", None)
+        yield importlib.import_module("predict_fn.app")
+
+
 @pytest.fixture
 def app_module(s3: Any, fresh_app: Callable[[], ModuleType]) -> ModuleType:
     return fresh_app()

@@ -58,7 +58,7 @@ class TrainResult:
 
 
 def read_housets(path: Path) -> pd.DataFrame:
-    """A HouseTS CSV with the columns the contract needs; rows without a label are dropped."""
+    """A HouseTS CSV with the columns the contract needs; rows without a usable label dropped."""
     frame = pd.read_csv(path, dtype={ZIPCODE: "int64", DATE: "str", CITY: "str", CITY_FULL: "str"})
     missing = [c for c in (*REQUIRED, LABEL) if c not in frame.columns]
     if missing:
@@ -66,7 +66,8 @@ def read_housets(path: Path) -> pd.DataFrame:
     for name in NUMERIC_FIELDS:
         if name not in frame.columns:
             frame[name] = np.nan
-    return frame[frame[LABEL].notna()].reset_index(drop=True)
+    # The request schema's rule for a price (>= 1): anything else is not a sale.
+    return frame[frame[LABEL] >= 1].reset_index(drop=True)
 
 
 def split_by_time(frame: pd.DataFrame, eval_fraction: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -145,7 +146,7 @@ def write_artifacts(
         "evaluation": _span(result.evaluation),
         "metrics": result.metrics,
     }
-    (out / config.MANIFEST_KEY).write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / config.MANIFEST_KEY).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
     return manifest
 
 
@@ -157,6 +158,7 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     lines = [f"{'':22}{'MAE':>14}{'RMSE':>14}{'MAPE %':>9}{'R²':>8}"]
     for name, m in metrics.items():
         lines.append(
-            f"{name:22}{m['mae']:>14,.0f}{m['rmse']:>14,.0f}{m['mape']:>9.2f}{m['r2']:>8.3f}"
+            f"{name:22}{m['mae']:>14,.0f}{m['rmse']:>14,.0f}{m['mape']:>9.2f}"
+            + (f"{m['r2']:>8.3f}" if m["r2"] is not None else f"{'n/a':>8}")
         )
     return "\n".join(lines)

@@ -91,33 +91,10 @@ CASES: list[tuple[str, str, int, tuple[int | None, str | None] | None]] = [
     ("year mismatch", json.dumps({"records": [rec(year=2019)]}), 422, (0, "year")),
     ("year float", json.dumps({"records": [rec(year=2023.0)]}), 422, (0, "year")),
     ("price string", json.dumps({"records": [rec(price="1")]}), 422, (0, "price")),
+    ("price zero", json.dumps({"records": [rec(price=0)]}), 422, (0, "price")),
+    ("price below a dollar", json.dumps({"records": [rec(price=1e-300)]}), 422, (0, "price")),
     ("bad second record", json.dumps({"records": [GOOD, rec(date="x")]}), 422, (1, "date")),
 ]
-
-
-@pytest.fixture(scope="module")
-def module_app(trained_artifacts, tmp_path_factory):
-    """One warm container for the whole table: bad input must not depend on cold starts."""
-    import importlib
-    import os
-    import sys
-
-    import boto3
-    from moto import mock_aws
-    from support import BUCKET, upload
-
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        upload(client, trained_artifacts)
-        saved = dict(os.environ)
-        os.environ.update(S3_BUCKET=BUCKET, ARTIFACT_DIR=str(tmp_path_factory.mktemp("art")))
-        sys.modules.pop("predict_fn.app", None)
-        try:
-            yield importlib.import_module("predict_fn.app")
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
 
 def test_table_is_big_enough() -> None:
@@ -127,8 +104,8 @@ def test_table_is_big_enough() -> None:
 @pytest.mark.parametrize(
     ("body", "status", "named"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_bad_request(module_app, invoke, body: str, status: int, named) -> None:
-    got_status, payload = invoke(module_app, http_event("POST", "/predict", raw_body=body))
+def test_bad_request(warm_app, invoke, body: str, status: int, named) -> None:
+    got_status, payload = invoke(warm_app, http_event("POST", "/predict", raw_body=body))
     assert got_status == status
     assert "Traceback" not in json.dumps(payload)
     assert payload["request_id"] == "req-1"
@@ -138,9 +115,9 @@ def test_bad_request(module_app, invoke, body: str, status: int, named) -> None:
     assert all(set(e) == {"record", "field", "problem"} for e in payload["errors"])
 
 
-def test_every_problem_of_every_record_is_listed(module_app, invoke) -> None:
+def test_every_problem_of_every_record_is_listed(warm_app, invoke) -> None:
     body = {"records": [rec(date="2023-02-30", homes_sold=True), GOOD, rec(bank=-3, extra=1)]}
-    status, payload = invoke(module_app, http_event("POST", "/predict", body))
+    status, payload = invoke(warm_app, http_event("POST", "/predict", body))
     assert status == 422
     assert {(e["record"], e["field"]) for e in payload["errors"]} == {
         (0, "date"),
@@ -150,24 +127,24 @@ def test_every_problem_of_every_record_is_listed(module_app, invoke) -> None:
     }
 
 
-def test_problem_list_is_capped_but_counted(module_app, invoke) -> None:
+def test_problem_list_is_capped_but_counted(warm_app, invoke) -> None:
     body = {"records": [rec(**{f"junk{i}": 1 for i in range(60)}) for _ in range(20)]}
-    status, payload = invoke(module_app, http_event("POST", "/predict", body))
+    status, payload = invoke(warm_app, http_event("POST", "/predict", body))
     assert status == 422
     assert len(payload["errors"]) == 500
     assert payload["message"].startswith("1200 invalid field(s)")
 
 
-def test_bad_base64_body(module_app, invoke) -> None:
+def test_bad_base64_body(warm_app, invoke) -> None:
     event = http_event("POST", "/predict", raw_body="not base64 at all!!")
     event["isBase64Encoded"] = True
-    status, payload = invoke(module_app, event)
+    status, payload = invoke(warm_app, event)
     assert status == 400
     assert payload["errors"][0]["field"] == "body"
 
 
-def test_non_utf8_body(module_app, invoke) -> None:
-    status, payload = invoke(module_app, http_event("POST", "/predict", raw_body=b"\xff\xfe{}"))
+def test_non_utf8_body(warm_app, invoke) -> None:
+    status, payload = invoke(warm_app, http_event("POST", "/predict", raw_body=b"\xff\xfe{}"))
     assert status == 400
     assert payload["errors"][0]["field"] == "body"
 
@@ -182,7 +159,7 @@ def test_non_utf8_body(module_app, invoke) -> None:
         ("POST", "/predict/extra", 404),
     ],
 )
-def test_routing_errors(module_app, invoke, method: str, path: str, status: int) -> None:
-    got, payload = invoke(module_app, http_event(method, path, raw_body="{}"))
+def test_routing_errors(warm_app, invoke, method: str, path: str, status: int) -> None:
+    got, payload = invoke(warm_app, http_event(method, path, raw_body="{}"))
     assert got == status
     assert payload["message"]
