@@ -51,6 +51,7 @@ Path(spec["out"]).write_text(
         {
             "responses": responses,
             "foreign_modules": sorted(f for f in loaded if f and foreign(f)),
+            "sklearn_modules": sorted(m for m in sys.modules if m.split(".")[0] == "sklearn"),
             "shared_objects": sorted({line.split()[-1] for line in maps if ".so" in line}),
         }
     )

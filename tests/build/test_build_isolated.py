@@ -21,9 +21,9 @@ from typing import Any
 import boto3
 import pytest
 from build_output import Build
-from samtranslator.yaml_helper import yaml_parse
 from support import ROOT, upload
 
+from local.template import function_environment, read_app, read_env_vars
 from scripts.export_requirements import RUNTIME_PROVIDED
 
 pytestmark = pytest.mark.build
@@ -90,17 +90,11 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def function_config(template: Path) -> tuple[str, dict[str, str]]:
-    """Handler and environment as `sam local invoke --env-vars events/env.json` sets them."""
-    doc = yaml_parse(template.read_text())
-    parameters = doc.get("Parameters", {})
-    properties = doc["Resources"]["PredictFunction"]["Properties"]
-    env = {}
-    for name, value in properties["Environment"]["Variables"].items():
-        if isinstance(value, dict):
-            value = parameters[value["Ref"]].get("Default", "")
-        env[name] = str(value)
-    env.update(json.loads((EVENTS_DIR / "env.json").read_text())["PredictFunction"])
-    return properties["Handler"], env
+    """Handler and environment as `sam local invoke --env-vars events/env.json` sets them
+    (parameter defaults, conditions and !If resolved as local/template.py does)."""
+    function = read_app(template).functions["PredictFunction"]
+    overrides = read_env_vars(EVENTS_DIR / "env.json")
+    return function.handler, function_environment(function, overrides, {})
 
 
 def lambda_env(build: Build) -> dict[str, str]:
@@ -117,21 +111,33 @@ def lambda_env(build: Build) -> dict[str, str]:
 
 
 def test_layers_alone_import_and_predict(build: Build, trained_artifacts: Path):
-    """The pruned, bytecode-only layers import and run the trained LGBMRegressor."""
+    """The pruned, bytecode-only layers unpickle the trained LGBMRegressor and run its
+    booster, as serving does, with no scikit-learn anywhere on the path."""
     code = (
-        "import json, sys; sys.path[:0] = json.loads(sys.argv[1])\n"
-        "import numpy, pandas, sklearn, lightgbm, joblib, scipy\n"
+        "import importlib.util, json, sys; sys.path[:0] = json.loads(sys.argv[1])\n"
+        "import numpy, pandas, lightgbm, joblib, scipy\n"
         "model = joblib.load(sys.argv[2])\n"
-        "rows = pandas.DataFrame(numpy.zeros((3, model.n_features_in_)),"
-        " columns=model.feature_name_)\n"
-        "print(json.dumps([type(model).__name__, model.predict(rows).tolist()]))\n"
+        "rows = numpy.zeros((3, model.n_features_in_))\n"
+        "print(json.dumps({\n"
+        "    'kind': type(model).__name__,\n"
+        "    'predictions': model.booster_.predict(rows, num_threads=1).tolist(),\n"
+        "    'sklearn_findable': importlib.util.find_spec('sklearn') is not None,\n"
+        "    'sklearn_seen_by_lightgbm': lightgbm.compat.SKLEARN_INSTALLED,\n"
+        "    'sklearn_modules': [m for m in sys.modules if m.split('.')[0] == 'sklearn'],\n"
+        "}))\n"
     )
     layers = json.dumps([str(layer / "python") for layer in build.layers])
     model = str(trained_artifacts / "models" / "model.pkl")
-    result = run_bare(["-c", code, layers, model], lambda_env(build))
-    kind, predictions = json.loads(result.stdout)
-    assert kind == "LGBMRegressor"
+    result = run_bare(["-W", "error", "-c", code, layers, model], lambda_env(build))
+    out = json.loads(result.stdout)
+    assert out["kind"] == "LGBMRegressor"
+    predictions = out["predictions"]
     assert len(predictions) == 3 and all(p == p for p in predictions)
+    # Serving needs no scikit-learn: the layers do not ship it (nor does lightgbm
+    # import it), and unpickling without it warns about nothing (-W error).
+    assert not out["sklearn_findable"]
+    assert not out["sklearn_seen_by_lightgbm"]
+    assert out["sklearn_modules"] == []
 
 
 def test_build_output_serves_every_event(
@@ -176,3 +182,5 @@ def test_build_output_serves_every_event(
     ] == []
     # The shipped OpenMP runtime, not one the host happens to have.
     assert str(build.ml / "lib" / "libgomp.so.1") in out["shared_objects"]
+    # Serving imports no scikit-learn (an installed one costs ~0.6 s of cold start).
+    assert out["sklearn_modules"] == []

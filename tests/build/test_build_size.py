@@ -55,6 +55,16 @@ def test_runtime_packages_are_not_shipped(build: Build):
             assert not (unit / name).exists(), f"{unit}/{name}"
 
 
+def test_ml_layer_ships_libgomp_but_not_scikit_learn(build: Build):
+    """libgomp comes out of scikit-learn's wheel; nothing else of that wheel ships."""
+    assert (build.ml / "lib" / "libgomp.so.1").is_file()
+    assert files(build.ml / "lib", "*") == ["libgomp.so.1"]
+    for unit in build.python_dirs:
+        shipped = [p.name for p in unit.iterdir() if p.name.startswith(("sklearn", "scikit_"))]
+        shipped += [p.name for p in unit.glob("threadpoolctl*")]
+        assert shipped == [], unit
+
+
 def test_no_top_level_module_in_two_units(build: Build):
     """Only the first copy on sys.path is imported: a second one wastes the budget."""
     seen: dict[str, str] = {}

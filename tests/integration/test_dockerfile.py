@@ -85,6 +85,26 @@ def test_libgomp_is_on_the_image_library_path() -> None:
     assert copy == ["--from=deps /opt/deps ${LAMBDA_TASK_ROOT}"]
 
 
+def test_libgomp_comes_from_the_locked_wheel_which_does_not_ship() -> None:
+    """scikit-learn's wheel is unpacked into a scratch folder for its libgomp alone."""
+    copies = [arg.split() for op, arg in instructions() if op == "COPY" and "--from" not in arg]
+    (source,) = [dest for src, dest in copies if src == "layers/ml/libgomp-source.txt"]
+    assert pinned("layers/ml/libgomp-source.txt") == {"scikit-learn"}
+    (run,) = [arg for op, arg in instructions() if op == "RUN" and "libgomp" in arg]
+    steps = [shlex.split(step) for step in run.split("&&")]
+    installs = [args for args in steps if args[:3] == ["uv", "pip", "install"]]
+    (deps,) = [args for args in installs if "/opt/deps" in args]
+    assert source not in deps
+    (scratch,) = [args for args in installs if source in args]
+    assert {"--require-hashes", "--no-deps", "--only-binary"} <= set(scratch)
+    target = scratch[scratch.index("--target") + 1]
+    assert not target.startswith("/opt/deps"), target
+    assert steps[-1] == ["rm", "-rf", target]
+    (copy,) = [args for args in steps if args[:1] == ["cp"]]
+    assert copy[1].startswith(f"{target}/scikit_learn.libs/libgomp-")
+    assert copy[-1] == "/opt/deps/lib/libgomp.so.1"
+
+
 def test_hadolint_is_clean() -> None:
     proc = subprocess.run(
         ["uv", "tool", "run", "--from", HADOLINT, "hadolint", str(DOCKERFILE)],
