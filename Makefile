@@ -3,9 +3,6 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# `make invoke` prints JSON on stdout; sub-makes (e.g. from tests under `make test`)
-# must not wrap it in "Entering directory" lines.
-MAKEFLAGS += --no-print-directory
 export SAM_CLI_TELEMETRY := 0
 export UV_PYTHON := 3.13
 
