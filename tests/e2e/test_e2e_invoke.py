@@ -33,8 +33,16 @@ def invoke(event: str, artifacts: Path, *extra: str) -> subprocess.CompletedProc
 
 
 def test_make_invoke_prints_the_response(trained_artifacts: Path) -> None:
+    # Under `make test` this is a sub-make, which would wrap stdout in "Entering/Leaving
+    # directory" lines that a user's top-level `make invoke` never prints.
     done = run(
-        ["make", "invoke", "EVENT=events/predict_batch.json", f"ARTIFACTS={trained_artifacts}"]
+        [
+            "make",
+            "--no-print-directory",
+            "invoke",
+            "EVENT=events/predict_batch.json",
+            f"ARTIFACTS={trained_artifacts}",
+        ]
     )
     assert done.returncode == 0, done.stderr
     # make echoes its command line first; the response is the JSON document after it
