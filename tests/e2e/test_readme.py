@@ -68,7 +68,10 @@ def test_cli_flags_in_the_readme_exist(argv_prefix: list[str], skip: int) -> Non
         if argv[: len(argv_prefix)] != argv_prefix:
             continue
         words = argv[skip:]
-        subcommand = [w for w in words if not w.startswith("-")][: 2 if words[0] == "local" else 1]
+        # Leading words up to the first flag: the subcommand path plus any positional
+        # argument, which click's eager --help accepts.
+        first_flag = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
+        subcommand = words[:first_flag]
         if argv_prefix[-1] == "-m":
             help_cmd = [sys.executable, "-m", subcommand[0], "--help"]
         else:
