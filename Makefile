@@ -15,9 +15,10 @@ ARTIFACTS ?=
 DATA ?=
 EVENT ?= events/predict_single.json
 ENV ?= default
+SOAK_SECONDS ?= 60
 PORT ?= 3000
 
-.PHONY: help uv setup lint format test test-fast train build size serve invoke bench promote requirements clean
+.PHONY: help uv setup lint format test test-fast train build size serve invoke bench soak promote requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +69,9 @@ invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
 
 bench: setup build ## cold start, latency, memory and size against the reference (bench/README.md)
 	$(RUN) python -m bench $(if $(ARTIFACTS),--artifacts $(ARTIFACTS))
+
+soak: setup ## long load + faults + deeper fuzzing on loopback (SOAK_SECONDS, default 60)
+	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_EXAMPLES=400 FUZZ_SECONDS=600 $(RUN) pytest tests/reliability -v
 
 promote: setup ## verify model VERSION in S3, then sam deploy with ModelVersion=VERSION (ENV=prod)
 	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=<version> [ENV=prod]" >&2; exit 2; }

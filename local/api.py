@@ -25,6 +25,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from local import openapi
 from local import template as tpl
 from local.cli import (
     add_function_arguments,
@@ -34,7 +35,7 @@ from local.cli import (
     reexec_with_layer_libraries,
     shield_from_signals,
 )
-from local.container import PAYLOAD_LIMIT, Container
+from local.container import PAYLOAD_LIMIT, Container, import_roots
 from local.events import HttpRequest, HttpResponse, InvalidResponse, gateway_error, to_event
 from local.events import to_response as http_response
 
@@ -99,10 +100,12 @@ class Gateway:
         routes: Sequence[tpl.Route],
         containers: Mapping[str, Container],
         stages: Sequence[str] = (),
+        document: openapi.Document | None = None,
     ) -> None:
         self.router = Router(routes)
         self.containers = containers
         self.stages = frozenset(stages)
+        self.document = document  # GET /openapi.json: local only, no template route
 
     def _stage(self, path: str) -> tuple[str, str]:
         """The stage a URL addresses and the path routes are matched on.
@@ -129,6 +132,12 @@ class Gateway:
         except RequestEntityTooLarge:
             return gateway_error(413, "Request Entity Too Large")
         stage, route_path = self._stage(request.path)
+        if self.document is not None and (request.method, request.path) == (
+            "GET",
+            openapi.OPENAPI_PATH,
+        ):
+            headers = [("content-type", "application/json")]
+            return HttpResponse(200, headers, self.document.body())
         matched = self.router.match(request.method, route_path)
         if matched is None:
             return gateway_error(404, "Not Found")
@@ -184,7 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         function, function_env(function, args.env_vars, os.environ), from_build=args.from_build
     )
     routes = [r for r in app.routes if r.function == function.name]
-    gateway = Gateway(routes, {function.name: container}, args.stage)
+    document = openapi.Document(
+        function.handler,
+        import_roots(function, from_build=False)[0],
+        [r.key for r in routes],
+        container.environment.get("MAX_RECORDS"),
+    )
+    gateway = Gateway(routes, {function.name: container}, args.stage, document)
     server = make_server(args.host, args.port, gateway, threaded=True)
     # SIGTERM unwinds like Ctrl-C, so the socket and the container's /tmp are released.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -70,13 +70,14 @@ MAX_PROBLEMS = 500  # keeps a 422 body far below Lambda's 6 MB response limit
 ALL_FIELDS = frozenset((*NUMERIC_FIELDS, DATE, ZIPCODE, CITY_FULL, CITY, YEAR))
 # (lower, upper) per numeric field. A price below one dollar is not a sale, and it
 # would make the MAPE of the response's metrics overflow.
-_BOUNDS = {
+BOUNDS = {
     name: (1.0 if name == LABEL else 0.0, 1.0 if name in FRACTION_FIELDS else NUMBER_MAX)
     for name in NUMERIC_FIELDS
 }
 _NUMBER_TYPES = (int, float)
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ZIP_RE = re.compile(r"\d{1,5}")
+# [0-9], not \d: \d also matches other scripts' digits, which int() would accept.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ZIP_RE = re.compile(r"[0-9]{1,5}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +155,22 @@ def _parse_date(value: Any) -> tuple[date | None, str | None]:
     return parsed, None
 
 
+def _whole(value: Any) -> int | None:
+    """JSON has one number type: 2139 and 2139.0 are the same whole number (a pandas
+    column of ZIP codes with a gap serialises as floats); booleans are not numbers."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
+
+
 def _parse_zipcode(value: Any) -> tuple[int | None, str | None]:
     # The dataset stores ZIP codes as integers (leading zeros lost); "02139" and 2139
     # are the same ZIP, so both spellings are accepted.
-    if type(value) is int:
-        return (value, None) if 0 <= value <= 99999 else (None, "must be between 0 and 99999")
+    number = _whole(value)
+    if number is not None:
+        return (number, None) if 0 <= number <= 99999 else (None, "must be between 0 and 99999")
     if isinstance(value, str) and _ZIP_RE.fullmatch(value):
         return int(value), None
     return None, f"must be a 5-digit ZIP code (integer or string), got {_describe(value)}"
@@ -170,7 +182,7 @@ def _check_record(index: int, record: Any, zips: list[int], problems: list[Probl
         zips.append(0)
         return
     for name, value in record.items():
-        bounds = _BOUNDS.get(name)
+        bounds = BOUNDS.get(name)
         if bounds is not None:
             lower, upper = bounds
             # type(), not isinstance: JSON true is not a number. The bounds test is also
@@ -192,9 +204,11 @@ def _check_record(index: int, record: Any, zips: list[int], problems: list[Probl
         if name in record and (error := _check_string(record[name], required=required)):
             problems.append(Problem(index, name, error))
     if YEAR in record and record[YEAR] is not None:
-        year = record[YEAR]
-        if type(year) is not int:
-            problems.append(Problem(index, YEAR, f"must be an integer, got {_describe(year)}"))
+        year = _whole(record[YEAR])
+        if year is None:
+            problems.append(
+                Problem(index, YEAR, f"must be a whole number, got {_describe(record[YEAR])}")
+            )
         elif parsed_date is not None and year != parsed_date.year:
             problems.append(Problem(index, YEAR, f"is {year} but date is in {parsed_date.year}"))
 

@@ -66,6 +66,18 @@ CASES: list[tuple[str, str, int, tuple[int | None, str | None] | None]] = [
     ("zipcode float", json.dumps({"records": [rec(zipcode=30301.5)]}), 422, (0, "zipcode")),
     ("zipcode too big", json.dumps({"records": [rec(zipcode=123456)]}), 422, (0, "zipcode")),
     ("zipcode letters", json.dumps({"records": [rec(zipcode="3O3O1")]}), 422, (0, "zipcode")),
+    (
+        "zipcode arabic digits",
+        json.dumps({"records": [rec(zipcode="\u0663\u0660\u0663")]}),
+        422,
+        (0, "zipcode"),
+    ),
+    (
+        "zipcode fullwidth",
+        json.dumps({"records": [rec(zipcode="\uff13\uff10")]}),
+        422,
+        (0, "zipcode"),
+    ),
     ("city_full number", json.dumps({"records": [rec(city_full=7)]}), 422, (0, "city_full")),
     ("city_full blank", json.dumps({"records": [rec(city_full="   ")]}), 422, (0, "city_full")),
     ("city_full 1MB", json.dumps({"records": [rec(city_full=BIG)]}), 422, (0, "city_full")),
@@ -89,7 +101,7 @@ CASES: list[tuple[str, str, int, tuple[int | None, str | None] | None]] = [
         (0, "Total Population"),
     ),
     ("year mismatch", json.dumps({"records": [rec(year=2019)]}), 422, (0, "year")),
-    ("year float", json.dumps({"records": [rec(year=2023.0)]}), 422, (0, "year")),
+    ("year fraction", json.dumps({"records": [rec(year=2023.5)]}), 422, (0, "year")),
     ("price string", json.dumps({"records": [rec(price="1")]}), 422, (0, "price")),
     ("price zero", json.dumps({"records": [rec(price=0)]}), 422, (0, "price")),
     ("price below a dollar", json.dumps({"records": [rec(price=1e-300)]}), 422, (0, "price")),
@@ -163,3 +175,10 @@ def test_routing_errors(warm_app, invoke, method: str, path: str, status: int) -
     got, payload = invoke(warm_app, http_event(method, path, raw_body="{}"))
     assert got == status
     assert payload["message"]
+
+
+def test_whole_numbers_written_as_decimals_are_accepted(warm_app, invoke) -> None:
+    body = {"records": [GOOD, rec(zipcode=30301.0, year=2023.0), rec(zipcode="30301")]}
+    status, payload = invoke(warm_app, http_event("POST", "/predict", body))
+    assert status == 200, payload
+    assert len(set(payload["predictions"])) == 1, "all three spell the same record"
