@@ -65,9 +65,9 @@ def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str
     if not known.any():
         return {"actuals": actuals}
     truth = np.array([a for a in actuals if a is not None], dtype=np.float64)
-    metrics = regression_metrics(truth, predictions[known])
-    metrics.pop("r2")  # undefined or misleading on a handful of records
-    return {"actuals": actuals, "metrics": {**metrics, "count": int(known.sum())}}
+    scores = regression_metrics(truth, predictions[known])
+    scores.pop("r2")  # undefined or misleading on a handful of records
+    return {"actuals": actuals, "metrics": {**scores, "count": int(known.sum())}}
 
 
 @app.post("/predict")
