@@ -33,12 +33,13 @@ HEADER_CHUNK = 64 * 1024
 HEADER_MAX = 4 * 1024 * 1024  # a header longer than this is not a feature schema
 _STREAM_CHUNK = 1024 * 1024
 
-# Standard retry mode backs off on throttling and 5xx; short timeouts keep a dead S3
-# from eating the whole function timeout during init.
+# Standard retry mode backs off on throttling and 5xx. The timeouts bound a hung S3:
+# three attempts of at most 2 s to connect and 5 s between bytes stay well inside the
+# 30 s function timeout, so the client gets our 503, not a Lambda timeout.
 S3_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=2,
-    read_timeout=10,
+    read_timeout=5,
 )
 
 
