@@ -6,7 +6,6 @@ source changes, so a rerun of `make bench` spends its time measuring.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from local.artifacts import ensure
 from local.events import HttpRequest, to_event
+from predict_fn.artifacts import sha256_file
 from predict_fn.config import MANIFEST_KEY, TRAIN_FEATURES_KEY
 from predict_fn.schema import LABEL
 from training import demo_data
@@ -23,20 +23,11 @@ CACHE = ROOT / ".artifacts" / "bench"
 BATCH_SIZES = (1, 10, 100, 1000)
 # Not the training seed (7): requests are rows the model has not seen.
 REQUEST_SEED = 2026
-_CHUNK = 1 << 20
 
 
 def artifact_tree(tree: Path) -> Path:
     """The trained tree at `tree` (make train's .artifacts/demo by default), trained if absent."""
     return ensure(tree, None)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_repeated(source: Path, dest: Path, rows: int) -> None:
@@ -66,7 +57,7 @@ def large_tree(source: Path, rows: int) -> Path:
     # Beside the tree, not in it: everything in the tree is uploaded to S3.
     stamp = out.with_name(out.name + ".source-sha256")
     manifest_path = source / MANIFEST_KEY
-    source_digest = _sha256(manifest_path)
+    source_digest = sha256_file(manifest_path)
     if stamp.is_file() and stamp.read_text() == source_digest:
         return out
     shutil.rmtree(out, ignore_errors=True)
@@ -76,7 +67,7 @@ def large_tree(source: Path, rows: int) -> Path:
     _write_repeated(source / TRAIN_FEATURES_KEY, csv, rows)
     manifest = json.loads(manifest_path.read_text())
     entry = manifest["artifacts"]["train_features"]
-    entry.update(sha256=_sha256(csv), bytes=csv.stat().st_size)
+    entry.update(sha256=sha256_file(csv), bytes=csv.stat().st_size)
     (out / MANIFEST_KEY).write_text(json.dumps(manifest, indent=2) + "\n")
     stamp.write_text(source_digest)
     return out

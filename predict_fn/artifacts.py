@@ -87,7 +87,8 @@ def _get(client: Any, bucket: str, ref: ArtifactRef, **extra: str) -> dict[str, 
         raise ArtifactError(f"s3://{bucket}/{ref.key}: S3 unreachable ({exc})") from exc
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (training writes the manifest with it)."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(_STREAM_CHUNK), b""):
@@ -144,7 +145,7 @@ def fetch_file(client: Any, settings: Settings, ref: ArtifactRef, digest: str) -
     """
     started = time.perf_counter()
     dest = settings.artifact_dir / ref.key
-    if dest.is_file() and _sha256_file(dest) == digest:
+    if dest.is_file() and sha256_file(dest) == digest:
         ms = (time.perf_counter() - started) * 1000
         return FetchRecord(
             ref.name, ref.key, ref.version_id, None, dest.stat().st_size, digest, True, True, ms

@@ -6,7 +6,6 @@ predict_fn.model.predict, the same functions the Lambda runs.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import platform
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from predict_fn import config, features
+from predict_fn.artifacts import sha256_file
 from predict_fn.model import Bundle, predict, regression_metrics
 from predict_fn.schema import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
 
@@ -105,10 +105,6 @@ def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainRes
     return TrainResult(bundle, train_part, eval_part, predicted, matrix, metrics)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_artifacts(
     result: TrainResult, out: Path, source: str, version: str | None = None
 ) -> dict[str, Any]:
@@ -121,7 +117,7 @@ def write_artifacts(
     joblib.dump(encoders.freq_artifact(), paths["freq_encoder"])
     joblib.dump(encoders.target_artifact(), paths["target_encoder"])
     result.matrix.to_csv(paths["train_features"], index=False)
-    digests = {name: _sha256(path) for name, path in paths.items()}
+    digests = {name: sha256_file(path) for name, path in paths.items()}
     trained_at = datetime.now(UTC).replace(microsecond=0)
     manifest = {
         "version": version or f"{trained_at:%Y%m%dT%H%M%SZ}-{digests['model'][:8]}",
