@@ -94,11 +94,9 @@ def predict() -> dict[str, Any]:
 
 @app.get("/health")
 def health() -> Response:
-    bundle = container.bundle
-    if bundle is None:
-        container.try_load()
-        bundle = container.bundle
-    if bundle is None:
+    try:
+        bundle = container.ready()
+    except Unavailable:
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model not loaded", loaded=False)
     manifest = bundle.manifest
     payload = {

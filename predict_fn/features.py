@@ -37,6 +37,10 @@ def column_name(field: str) -> str:
     return field.strip().lower().replace(" ", "_")
 
 
+# Computed once: the request path maps every numeric field to its feature name.
+_INPUT_COLUMNS = tuple((name, column_name(name)) for name in INPUT_NUMERIC)
+
+
 @dataclass(frozen=True, slots=True)
 class Encoders:
     """Plain mappings fitted on the training split only."""
@@ -105,8 +109,8 @@ def feature_columns(raw: RawColumns, encoders: Encoders) -> dict[str, np.ndarray
         "quarter": np.ceil(month / 3),
         "month": month,
     }
-    for name in INPUT_NUMERIC:
-        data[column_name(name)] = (
+    for name, column in _INPUT_COLUMNS:
+        data[column] = (
             np.asarray(raw[name], dtype=np.float64) if name in raw else np.full(rows, np.nan)
         )
     freq = encoders.zip_freq
