@@ -6,10 +6,18 @@ SHELL := /bin/bash
 export SAM_CLI_TELEMETRY := 0
 export UV_PYTHON := 3.13
 
-# The pyenv shim for `uv` exists even when uv belongs to another Python, so ask
-# uv itself whether it runs rather than trusting `command -v`.
-UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
-RUN := $(UV) run --frozen
+# The absolute path of uv, installed privately on first use (scripts/uv.sh says where
+# it looks and how it installs); exported, so every nested make and `sam build`'s
+# makefile builds use this uv and never look for one on PATH. `help` and `clean`
+# need none.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+UV := $(shell sh scripts/uv.sh)
+ifeq ($(UV),)
+$(error no uv: see the line above)
+endif
+export UV
+endif
+RUN := "$(UV)" run --frozen
 # Empty: each data source gets its own folder (.artifacts/demo or .artifacts/<csv stem>).
 ARTIFACTS ?=
 DATA ?=
@@ -18,16 +26,13 @@ ENV ?= default
 SOAK_SECONDS ?= 60
 PORT ?= 3000
 
-.PHONY: help uv setup lint format test test-fast train build size serve invoke bench soak promote requirements clean
+.PHONY: help setup lint format test test-fast train build size serve invoke bench soak promote requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-uv:
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-.venv/.synced: pyproject.toml uv.lock | uv
-	$(UV) sync --frozen
+.venv/.synced: pyproject.toml uv.lock
+	"$(UV)" sync --frozen
 	@touch $@
 
 setup: .venv/.synced ## create the dev environment from uv.lock

@@ -10,6 +10,19 @@ import numpy as np
 
 from predict_fn import features
 from predict_fn.features import Encoders
+from predict_fn.schema import CITY_FULL, DATE, ZIPCODE
+
+# The least a request can send: the required fields, every numeric input missing
+# (LightGBM takes NaN down each split's default branch).
+_PROBE_RECORD: dict[str, Any] = {
+    DATE: ["2020-01-31"],
+    ZIPCODE: np.zeros(1, np.int64),
+    CITY_FULL: [""],
+}
+
+
+class ProbeFailed(RuntimeError):
+    """A loaded model that cannot predict: its digest matched, but it must not be served."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,29 @@ def score(bundle: Bundle, matrix: np.ndarray) -> np.ndarray:
 def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
     """One finite float per row of `raw`, in order: what training evaluates and serving returns."""
     return score(bundle, features.matrix(raw, bundle.encoders, bundle.features))
+
+
+def probe(bundle: Bundle) -> None:
+    """Predict two probe rows before the bundle serves a request; raise ProbeFailed unless
+    both give one finite float each.
+
+    One row takes a request's whole way (features, encoders, booster); the other is a
+    row of missing values straight into the booster. Both also warm the hot path.
+    """
+    try:
+        through_features = predict(bundle, _PROBE_RECORD)
+        all_missing = score(bundle, np.full((1, len(bundle.features)), np.nan))
+    except Exception as exc:  # an unpickled object can raise anything
+        raise ProbeFailed(
+            f"model: probe prediction raised {type(exc).__name__}: {str(exc)[:200]}"
+        ) from exc
+    for name, values in (("request-shaped", through_features), ("all-missing", all_missing)):
+        if values.shape != (1,) or not np.isfinite(values).all():
+            raise ProbeFailed(
+                f"model: {name} probe row gave shape {values.shape}, starting "
+                f"{values.ravel()[:3].tolist()!r}, "
+                "not one finite number"
+            )
 
 
 def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:

@@ -1,7 +1,9 @@
 """Per-container state: settings and the model bundle, loaded in the init phase.
 
 A failed load never crashes init; the error is kept, each request retries the load
-and answers 503 until it works. The warm path only reads `bundle`.
+and answers 503 until it works. A loaded model serves only after a probe prediction:
+a digest proves the bytes are the ones published, not that they can predict. The
+warm path only reads `bundle`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from predict_fn import artifacts, config, tracing
 from predict_fn.artifacts import ArtifactError
 from predict_fn.config import ConfigError, Settings
-from predict_fn.model import Bundle
+from predict_fn.model import Bundle, ProbeFailed, probe
 
 logger = Logger(child=True)
 # Metrics share one buffer per process; the handler's log_metrics flushes what init added.
@@ -60,7 +62,8 @@ class Container:
                 self.settings = self.settings or config.load()
                 with tracing.subsegment("## artifact fetch"):
                     result = artifacts.load(self.settings)
-            except (ConfigError, ArtifactError) as exc:
+                probe(result.bundle)
+            except (ConfigError, ArtifactError, ProbeFailed) as exc:
                 self.error = str(exc)
                 logger.error("artifact load failed", extra={"error": self.error})
                 metrics.add_metric("ArtifactLoadFailures", MetricUnit.Count, 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "housets-artifacts-test"
 REAL_SAMPLE = ROOT.parent / "shared" / "data" / "housets_sample.csv"
+# `uv run` (and the top Makefile) put uv's absolute path in UV; a fresh machine has no
+# uv on PATH, so tests never run a bare `uv`.
+UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 
 
 @dataclass(frozen=True)

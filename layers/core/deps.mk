@@ -6,10 +6,15 @@
 ifndef ARTIFACTS_DIR
 $(error ARTIFACTS_DIR is not set: `sam build` sets it; by hand, point it at a scratch folder)
 endif
+# The absolute path of uv: the top Makefile exports the one it resolved, and `uv run`
+# sets it too. Recipes never look uv up on PATH, where a fresh machine has none.
+ifndef UV
+$(error UV is not set: build through `make build`, or `uv run sam build`)
+endif
 
 # Bytecode is specific to the minor version: compile with the runtime's Python (`:=`,
 # so a PYTHON in the environment cannot swap in another one).
-PYTHON := uv run --no-project --python 3.13 python
+PYTHON := "$(UV)" run --no-project --python 3.13 python
 size = find "$(1)" -type f -printf '%s\n' | awk '{s += $$1} END {print s + 0}'
 
 # $(call install-deps,DIR,LAMBDA_DIR) installs requirements.txt (exported from uv.lock,
@@ -25,7 +30,7 @@ size = find "$(1)" -type f -printf '%s\n' | awk '{s += $$1} END {print s + 0}'
 #   anywhere gives identical bytes.
 define install-deps
 rm -rf "$(1)"
-uv pip install --target "$(1)" --python-version 3.13 \
+"$(UV)" pip install --target "$(1)" --python-version 3.13 \
 	--python-platform x86_64-manylinux_2_28 --only-binary :all: --link-mode=copy \
 	--no-deps --require-hashes --quiet -r requirements.txt
 @echo "$@: $$($(call size,$(1))) bytes installed"

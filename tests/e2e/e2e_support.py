@@ -5,8 +5,11 @@ Process bookkeeping reads /proc (Linux, like CI): psutil is not a dependency.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -113,6 +116,49 @@ def child_env(**extra: str) -> dict[str, str]:
     drop = {"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"}
     env = {k: v for k, v in os.environ.items() if k not in drop}
     return {**env, **FAKE_CREDENTIALS, "PYTHONUNBUFFERED": "1", **extra}
+
+
+READY = r"Local API ready on http://127\.0\.0\.1:\d+"
+CACHED_START_TIMEOUT = 90.0
+
+
+def printed_curls(log: Path) -> dict[str, list[str]]:
+    curls = [shlex.split(line) for line in log.read_text().splitlines() if "curl " in line]
+    return {"predict": next(c for c in curls if "POST" in c), "health": curls[-1]}
+
+
+def run_curl(command: list[str]) -> dict[str, Any]:
+    assert command[0] == "curl"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
+
+
+def moto_port(log: Path) -> int:
+    found = re.search(r"moto_server\) at http://127\.0\.0\.1:(\d+)", log.read_text())
+    assert found, log.read_text()
+    return int(found.group(1))
+
+
+def check_answers(log: Path) -> None:
+    """The curl commands `make serve` printed work when pasted: one prediction, loaded."""
+    curls = printed_curls(log)
+    answer = run_curl(curls["predict"])
+    assert answer["count"] == len(answer["predictions"]) == 1
+    assert isinstance(answer["predictions"][0], float)
+    assert run_curl(curls["health"])["loaded"] is True
+
+
+def stop_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Signal the whole session (what a terminal does on Ctrl-C); all of it must exit."""
+    with contextlib.suppress(ProcessLookupError):  # already gone if make failed early
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(STOP_TIMEOUT)
+    finally:
+        left = wait_gone(session_members(process.pid))
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+    assert left == set()
 
 
 def scratch_dirs(tmp: Path) -> list[Path]:

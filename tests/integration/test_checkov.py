@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from support import ROOT
+from support import ROOT, UV
 
 CHECKOV = "checkov==3.3.30"  # a tool of its own: pinned here, run in uv's isolated tool env
 
@@ -14,7 +14,7 @@ CHECKOV = "checkov==3.3.30"  # a tool of its own: pinned here, run in uv's isola
 def test_checkov_has_no_unjustified_failures() -> None:
     proc = subprocess.run(
         [
-            "uv",
+            UV,
             "tool",
             "run",
             "--from",

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yaml
-from support import ROOT
+from support import ROOT, UV
 
 DOCKERFILE = ROOT / "Dockerfile"
 REQUIREMENTS = [
@@ -49,7 +49,7 @@ def test_installs_the_three_locked_requirement_files_with_hashes() -> None:
     runtime = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3"}
     exported = subprocess.run(
         [
-            "uv",
+            UV,
             "export",
             "--frozen",
             "--no-emit-project",
@@ -107,7 +107,7 @@ def test_libgomp_comes_from_the_locked_wheel_which_does_not_ship() -> None:
 
 def test_hadolint_is_clean() -> None:
     proc = subprocess.run(
-        ["uv", "tool", "run", "--from", HADOLINT, "hadolint", str(DOCKERFILE)],
+        [UV, "tool", "run", "--from", HADOLINT, "hadolint", str(DOCKERFILE)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import joblib
+import numpy as np
 import pytest
 from support import BUCKET, http_event
 
@@ -121,22 +126,59 @@ def test_schema_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trai
     recovers(invoke, app, demo_records(1))
 
 
+def publish_model(s3, trained_artifacts: Path, model: Any, scratch: Path) -> None:
+    """Upload `model` as model.pkl with a manifest whose digest vouches for it."""
+    path = scratch / "published.pkl"
+    joblib.dump(model, path)
+    manifest = json.loads((trained_artifacts / config.MANIFEST_KEY).read_text())
+    manifest["artifacts"]["model"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    s3.upload_file(str(path), BUCKET, config.MODEL_KEY)
+    s3.put_object(Bucket=BUCKET, Key=config.MANIFEST_KEY, Body=json.dumps(manifest).encode())
+
+
+def restore_model(s3, trained_artifacts: Path) -> None:
+    for key in (config.MODEL_KEY, config.MANIFEST_KEY):
+        s3.upload_file(str(trained_artifacts / key), BUCKET, key)
+
+
 def test_wrong_object_behind_model_key(
-    s3, fresh_app, invoke, demo_records, caplog, trained_artifacts
+    s3, fresh_app, invoke, demo_records, caplog, trained_artifacts, tmp_path
 ):
     """A pickle that verifies but is not a fitted model (wrong file promoted) is refused."""
-    import hashlib
-
-    import joblib
-
-    bogus = trained_artifacts.parent / "bogus.pkl"
-    joblib.dump({"not": "a model"}, bogus)
-    manifest = json.loads((trained_artifacts / config.MANIFEST_KEY).read_text())
-    manifest["artifacts"]["model"]["sha256"] = hashlib.sha256(bogus.read_bytes()).hexdigest()
-    s3.upload_file(str(bogus), BUCKET, config.MODEL_KEY)
-    s3.put_object(Bucket=BUCKET, Key=config.MANIFEST_KEY, Body=json.dumps(manifest).encode())
+    publish_model(s3, trained_artifacts, {"not": "a model"}, tmp_path)
     app = fresh_app()
     check_unavailable(invoke, app, demo_records(1), caplog, "not a fitted LightGBM")
+
+
+def other_width_model(trained_artifacts: Path) -> Any:
+    """A real fitted LightGBM model, named like ours, whose booster expects 2 features."""
+    from lightgbm import LGBMRegressor
+
+    real = joblib.load(trained_artifacts / config.MODEL_KEY)
+    rng = np.random.default_rng(0)
+    tiny = LGBMRegressor(n_estimators=2, verbose=-1).fit(rng.random((50, 2)), rng.random(50))
+    return SimpleNamespace(booster_=tiny.booster_, feature_name_=list(real.feature_name_))
+
+
+def names_only(trained_artifacts: Path) -> Any:
+    real = joblib.load(trained_artifacts / config.MODEL_KEY)
+    return SimpleNamespace(booster_={"predict": None}, feature_name_=list(real.feature_name_))
+
+
+@pytest.mark.parametrize("make_model", [other_width_model, names_only])
+def test_model_that_cannot_predict_is_never_served(
+    s3, fresh_app, invoke, demo_records, caplog, trained_artifacts, tmp_path, make_model
+):
+    """Digest-valid, the right attributes, but no prediction: 503 and /health 503 until the
+    bucket holds a working model again, then the next request succeeds (same container)."""
+    publish_model(s3, trained_artifacts, make_model(trained_artifacts), tmp_path)
+    app = fresh_app()
+    check_unavailable(invoke, app, demo_records(2), caplog, "probe")
+    check_unavailable(invoke, app, demo_records(2), caplog, "probe")  # retried, still refused
+    restore_model(s3, trained_artifacts)
+    recovers(invoke, app, demo_records(2))
+    health_status, health = invoke(app, http_event("GET", "/health"))
+    assert (health_status, health["loaded"]) == (200, True)
 
 
 @pytest.mark.parametrize("body", [{"records": []}, {"records": [{"date": "x"}]}])
