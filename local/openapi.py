@@ -54,8 +54,14 @@ def _alternation(values: Sequence[str]) -> str:
     return "(?:" + "|".join(re.escape(v) for v in values) + ")"
 
 
+# What predict_fn.schema accepts after a date: a midnight time, naive or UTC (pandas'
+# timestamps); it is that date.
+MIDNIGHT_SUFFIX = r"(?:[T ]00:00(?::00(?:\.0{1,9})?)?(?:Z|[+-]00:?00)?)?"
+
+
 def date_pattern(first_year: int, last_year: int) -> str:
-    """A regex matching exactly the calendar dates YYYY-MM-DD of the year range.
+    """A regex matching exactly the calendar dates YYYY-MM-DD of the year range, each
+    optionally followed by a midnight time (MIDNIGHT_SUFFIX).
 
     Enumerates the years (and the leap years for 02-29) so the pattern follows the
     constants instead of a hand-derived digit range. ASCII digits only: JSON Schema
@@ -71,7 +77,8 @@ def date_pattern(first_year: int, last_year: int) -> str:
         by_length.setdefault(length, []).append(f"{month:02d}")
     month_day = "|".join(f"{_alternation(ms)}-{day[n]}" for n, ms in sorted(by_length.items()))
     common = f"{_alternation(years)}-(?:{month_day})"
-    return f"^(?:{common}|{_alternation(leap)}-02-29)$" if leap else f"^{common}$"
+    dates = f"{common}|{_alternation(leap)}-02-29" if leap else common
+    return f"^(?:{dates}){MIDNIGHT_SUFFIX}$"
 
 
 def not_blank_pattern() -> str:
@@ -113,10 +120,13 @@ def record_schema(schema: Any) -> dict[str, Any]:
     properties[schema.DATE] = {
         "type": "string",
         "pattern": date_pattern(first, last),
-        "description": f"YYYY-MM-DD, a calendar date in {first}..{last}",
+        "description": (
+            f"YYYY-MM-DD, a calendar date in {first}..{last}; a timestamp at midnight "
+            "(naive or UTC) stands for its date"
+        ),
     }
     properties[schema.ZIPCODE] = {
-        "description": "5-digit ZIP code; leading zeros may be dropped",
+        "description": "ZIP code: an integer, or a string of 1-5 ASCII digits",
         "anyOf": [
             {"type": "integer", "minimum": 0, "maximum": 99999},
             {"type": "string", "pattern": "^[0-9]{1,5}$"},
@@ -170,9 +180,9 @@ def response_schemas(schema: Any, max_records: int) -> dict[str, Any]:
         "properties": {
             "record": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]},
             "field": {
-                "anyOf": [{"type": "string", "maxLength": schema.STRING_MAX}, {"type": "null"}]
+                "anyOf": [{"type": "string", "maxLength": schema.ECHO_MAX}, {"type": "null"}]
             },
-            "problem": {"type": "string"},
+            "problem": {"type": "string", "maxLength": schema.PROBLEM_MAX},
         },
         "required": ["record", "field", "problem"],
         "additionalProperties": False,
@@ -183,6 +193,7 @@ def response_schemas(schema: Any, max_records: int) -> dict[str, Any]:
         "properties": {
             "message": {"type": "string"},
             "errors": {"type": "array", "items": _ref("Problem"), "maxItems": schema.MAX_PROBLEMS},
+            "omitted": {"type": "integer", "minimum": 0, "description": "problems not listed"},
             "request_id": {"type": "string"},
             "loaded": {"type": "boolean"},
         },
@@ -265,7 +276,8 @@ def route_responses(schema: Any, max_records: int) -> dict[str, dict[int, dict[s
         "POST /predict": {
             s.OK: _json(_ref("Prediction"), "One prediction per record, in order"),
             s.BAD_REQUEST: _json(
-                _ref("FunctionError"), "Body is not JSON, not an object, or has unknown keys"
+                _ref("FunctionError"),
+                "Body is not JSON, not an object, or has unknown or repeated keys",
             ),
             s.REQUEST_ENTITY_TOO_LARGE: _json(
                 _either_error(),
@@ -274,8 +286,8 @@ def route_responses(schema: Any, max_records: int) -> dict[str, dict[int, dict[s
             ),
             s.UNPROCESSABLE_ENTITY: _json(
                 _ref("FunctionError"),
-                f"No records, or invalid fields (every problem listed, at most "
-                f"{schema.MAX_PROBLEMS})",
+                f"No records, or invalid records (at most {schema.MAX_PROBLEMS} problems "
+                "listed, the rest counted in omitted)",
             ),
             s.INTERNAL_SERVER_ERROR: internal,
             s.SERVICE_UNAVAILABLE: _json(

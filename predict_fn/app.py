@@ -1,4 +1,4 @@
-"""Lambda entry point: HTTP routing only. parse → validate → predict → respond.
+"""Lambda entry point: HTTP routing only. event → parse → validate → predict → respond.
 
 Artifacts load at import (Lambda's init phase), once per container.
 """
@@ -20,7 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import config, features, schema, tracing
+from predict_fn import config, features, http_event, schema, tracing
 from predict_fn.model import regression_metrics, score
 from predict_fn.runtime import Container, Unavailable
 from predict_fn.schema import LABEL, Problem, RequestError
@@ -29,34 +29,20 @@ logger = Logger()
 metrics = Metrics(namespace=config.metrics_namespace())
 # allow_nan=False: a non-finite number must fail loudly (500, logged), never reach a
 # client as the invalid JSON tokens NaN or Infinity.
-app = APIGatewayHttpResolver(serializer=partial(json.dumps, allow_nan=False))
+_serialize = partial(json.dumps, allow_nan=False)
+app = APIGatewayHttpResolver(serializer=_serialize)
 container = Container.start()
-
-ROUTES = {"/predict": "POST", "/health": "GET"}
-OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _json_body() -> Any:
-    """The request body as JSON; NaN/Infinity and undecodable bodies are client errors."""
+    """The request body's JSON value; an undecodable body is a client error."""
     try:
         text = app.current_event.decoded_body
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (binascii.Error, ValueError):  # Unicode{De,En}codeError are ValueErrors
         raise RequestError(
             400, "Body is not valid base64-encoded UTF-8", [Problem(None, "body", "cannot decode")]
         ) from None
-    if not text:
-        raise RequestError(400, "Empty body", [Problem(None, "body", "is required")])
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        problem = "is nested too deeply" if isinstance(exc, RecursionError) else "is not valid JSON"
-        raise RequestError(
-            400, "Body is not valid JSON", [Problem(None, "body", problem)]
-        ) from None
+    return schema.parse_json(text)
 
 
 def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str, Any]:
@@ -118,30 +104,36 @@ def health() -> Response:
     return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, payload)
 
 
-@app.route("/predict", method=[m for m in OTHER_METHODS if m != ROUTES["/predict"]])
-@app.route("/health", method=[m for m in OTHER_METHODS if m != ROUTES["/health"]])
-def method_not_allowed() -> Response:
-    path = app.current_event.path
-    response = _error(HTTPStatus.METHOD_NOT_ALLOWED, f"Use {ROUTES[path]} {path}")
-    response.headers["Allow"] = ROUTES[path]
-    return response
+def _request_id() -> str:
+    return schema.clip(app.current_event.request_context.request_id)
 
 
-def _error(
-    status: HTTPStatus, message: str, problems: list[Problem] | None = None, **extra: Any
-) -> Response:
-    body: dict[str, Any] = {"message": message, **extra}
-    if problems is not None:
-        body["errors"] = [p.as_dict() for p in problems]
-    body["request_id"] = app.current_event.request_context.request_id
+def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
+    body = {"message": message, **extra, "request_id": _request_id()}
     return Response(status, content_types.APPLICATION_JSON, body)
+
+
+def _rejected(exc: RequestError, request_id: str) -> dict[str, Any]:
+    """The body of every 4xx the function answers, counted and logged."""
+    logger.info("rejected request", extra={"status": exc.status, "problems": exc.total})
+    metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
+    return exc.body(request_id)
 
 
 @app.exception_handler(RequestError)
 def client_error(exc: RequestError) -> Response:
-    logger.info("rejected request", extra={"status": exc.status, "problems": len(exc.problems)})
-    metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
-    return _error(HTTPStatus(exc.status), exc.message, exc.problems)
+    return Response(exc.status, content_types.APPLICATION_JSON, _rejected(exc, _request_id()))
+
+
+def _not_an_http_event(exc: RequestError, request_id: str) -> dict[str, Any]:
+    """The resolver's response to a direct invoke it cannot read, built as it builds one."""
+    return {
+        "statusCode": exc.status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": _serialize(_rejected(exc, request_id)),
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
 
 
 @app.exception_handler(Unavailable)
@@ -153,7 +145,12 @@ def unavailable(exc: Unavailable) -> Response:
 
 @app.not_found
 def not_found(_: NotFoundError) -> Response:
-    return _error(HTTPStatus.NOT_FOUND, "Not Found")
+    # API Gateway answers unrouted requests itself (404, no invocation): only a direct
+    # invoke gets here. Raised, so client_error answers it like every 4xx.
+    route = f"{app.current_event.http_method} {app.current_event.path}"
+    raise RequestError(
+        404, "Not Found", [Problem(None, "path", f"has no route {schema.quote(route)}")]
+    )
 
 
 @app.exception_handler(Exception)
@@ -170,16 +167,21 @@ def internal_error(_: Exception) -> Response:
     log_event=container.log_event,
     clear_state=True,
 )
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()
-    response = app.resolve(event, context)
+    try:
+        route = http_event.route_key(event)
+    except RequestError as exc:
+        route, response = None, _not_an_http_event(exc, context.aws_request_id)
+    else:
+        response = app.resolve(event, context)
     latency_ms = (time.perf_counter() - started) * 1000
     metrics.add_metric("Requests", MetricUnit.Count, 1)
     metrics.add_metric("Latency", MetricUnit.Milliseconds, latency_ms)
     logger.info(
         "request",
         extra={
-            "route": event.get("routeKey"),
+            "route": route,
             "status": response.get("statusCode"),
             "latency_ms": round(latency_ms, 2),
         },

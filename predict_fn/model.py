@@ -46,7 +46,14 @@ def score(bundle: Bundle, matrix: np.ndarray) -> np.ndarray:
     than the prediction itself for small batches, and one thread avoids OpenMP
     start-up on Lambda's fractional vCPUs.
     """
-    return np.asarray(bundle.model.booster_.predict(matrix, num_threads=1), dtype=np.float64)
+    predictions = np.asarray(bundle.model.booster_.predict(matrix, num_threads=1), np.float64)
+    # JSON cannot carry NaN: a model fault must be a logged 500, not a response the
+    # serializer refuses outside the resolver's error handlers.
+    if not np.isfinite(predictions).all():
+        raise ValueError(
+            f"model gave {np.count_nonzero(~np.isfinite(predictions))} non-finite predictions"
+        )
+    return predictions
 
 
 def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:

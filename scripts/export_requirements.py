@@ -52,7 +52,15 @@ NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 
 def _uv_export(group: str, *options: str) -> str:
-    cmd = [os.environ.get("UV") or "uv", "export", "--frozen", "--only-group", group, "--no-emit-project", *options]
+    cmd = [
+        os.environ.get("UV") or "uv",
+        "export",
+        "--frozen",
+        "--only-group",
+        group,
+        "--no-emit-project",
+        *options,
+    ]
     return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 

@@ -26,7 +26,8 @@ def adjust(record: Any) -> None:
     if type(year) not in (int, float) or not float(year).is_integer():
         return
     date = record.get("date")
-    found = _DATE.fullmatch(date) if isinstance(date, str) else None
+    # match, not fullmatch: a date may go on with a midnight time, still the same year.
+    found = _DATE.match(date) if isinstance(date, str) else None
     if found:
         record["year"] = int(found.group(1))
 

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from support import ROOT
 from werkzeug.test import Client
 
 from local.api import BODY_LIMIT, Gateway
@@ -201,6 +202,24 @@ def test_unknown_route_is_the_gateways_404(
     assert response.status_code == 404
     assert response.get_json() == {"message": "Not Found"}
     assert fake.calls() == before  # the function never saw it
+
+
+REAL_ROUTES = read_app(ROOT / "template.yaml").routes
+WRONG_METHODS = [
+    (method, path)
+    for path in ("/predict", "/health")
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    if f"{method} {path}" not in {route.key for route in REAL_ROUTES}
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRONG_METHODS)
+def test_wrong_method_on_the_real_routes_is_the_gateways_404(method: str, path: str) -> None:
+    """As deployed (template.yaml routes only POST /predict and GET /health), and as README says."""
+    gateway = Gateway(REAL_ROUTES, containers={})  # no function: an invocation would raise
+    response = Client(gateway, use_cookies=False).open(path, method=method)
+    assert response.status_code == 404
+    assert response.get_json() == {"message": "Not Found"}
 
 
 def test_body_over_10_mb_is_413(fake: Fake, client: Client) -> None:

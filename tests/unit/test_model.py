@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from predict_fn.features import Encoders
-from predict_fn.model import Bundle, ProbeFailed, probe
+from predict_fn.model import Bundle, ProbeFailed, probe, score
 
 FEATURES = ("year", "quarter", "month", "zipcode_freq", "city_full_te")
 ENCODERS = Encoders(zip_freq={}, city_mean={}, global_mean=1.0)
@@ -35,8 +35,8 @@ def test_a_finite_prediction_per_row_passes() -> None:
 @pytest.mark.parametrize(
     ("predict", "says"),
     [
-        (lambda m, num_threads: np.full(len(m), np.nan), "not one finite number"),
-        (lambda m, num_threads: np.full(len(m), np.inf), "not one finite number"),
+        (lambda m, num_threads: np.full(len(m), np.nan), "1 non-finite"),
+        (lambda m, num_threads: np.full(len(m), np.inf), "1 non-finite"),
         (lambda m, num_threads: np.ones(len(m) + 1), "shape (2,)"),
         (lambda m, num_threads: np.ones((len(m), 3)), "shape (1, 3)"),
         (lambda m, num_threads: 1 / 0, "ZeroDivisionError"),
@@ -48,3 +48,10 @@ def test_a_model_that_cannot_predict_fails_the_probe(predict, says: str) -> None
         probe(bundle_predicting(predict))
     assert says in str(caught.value)
     assert len(str(caught.value)) < 400
+
+
+def test_score_refuses_non_finite_predictions() -> None:
+    """JSON cannot carry NaN: a model that gives one fails loudly instead of answering."""
+    bundle = bundle_predicting(lambda m, num_threads: np.array([1.0, np.nan, np.inf]))
+    with pytest.raises(ValueError, match="2 non-finite"):
+        score(bundle, np.zeros((3, len(FEATURES))))
