@@ -15,7 +15,7 @@ from local.artifacts import ensure
 from local.events import HttpRequest, to_event
 from predict_fn.artifacts import sha256_file
 from predict_fn.config import MANIFEST_KEY, TRAIN_FEATURES_KEY
-from predict_fn.schema import LABEL
+from predict_fn.contract import LABEL
 from training import demo_data
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ fuzzes the local API against it, tests/reliability/test_fuzz.py), not a public r
 
 Powertools emits the skeleton (`app.get_openapi_schema` of predict_fn.app's resolver:
 paths, methods, operation ids). The routes take no typed parameters, so the request body
-and the responses are filled in here from the code's own constants: predict_fn.schema
+and the responses are filled in here from the code's own constants: predict_fn.contract
 (fields, bounds, the error shape) and the record limit of the function's environment.
 Only the operations the gateway routes (template.yaml's HttpApi events) are kept: HTTP
 API answers any other method or path itself with 404, before Lambda.
@@ -54,7 +54,7 @@ def _alternation(values: Sequence[str]) -> str:
     return "(?:" + "|".join(re.escape(v) for v in values) + ")"
 
 
-# What predict_fn.schema accepts after a date: a midnight time, naive or UTC (pandas'
+# What predict_fn.contract accepts after a date: a midnight time, naive or UTC (pandas'
 # timestamps); it is that date.
 MIDNIGHT_SUFFIX = r"(?:[T ]00:00(?::00(?:\.0{1,9})?)?(?:Z|[+-]00:?00)?)?"
 
@@ -109,7 +109,7 @@ def _text(schema: Any, *, nullable: bool) -> dict[str, Any]:
 
 
 def record_schema(schema: Any) -> dict[str, Any]:
-    """One HouseTS record, as predict_fn.schema validates it (type, bounds, required)."""
+    """One HouseTS record, as predict_fn.contract validates it (type, bounds, required)."""
     properties: dict[str, Any] = {}
     for name in schema.NUMERIC_FIELDS:
         lower, upper = schema.BOUNDS[name]
@@ -408,8 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     module_name = args.handler.rpartition(".")[0]
     package = module_name.split(".", 1)[0]
     module = importlib.import_module(module_name)
-    # The contract and the limits live beside the handler (predict_fn.schema, .config).
-    schema = importlib.import_module(f"{package}.schema")
+    # The contract and the limits live beside the handler (predict_fn.contract, .config).
+    schema = importlib.import_module(f"{package}.contract")
     config = importlib.import_module(f"{package}.config")
     from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 

@@ -1,6 +1,6 @@
 """Lambda entry point: HTTP routing only. event → parse → validate → predict → respond.
 
-Artifacts load at import (Lambda's init phase), once per container.
+Artifacts load at import (Lambda's init phase), once per loader.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import config, features, http_event, schema, tracing
+from predict_fn import config, contract, features, http_event, tracing
+from predict_fn.contract import LABEL, Problem, RequestError
+from predict_fn.loader import ModelLoader, Unavailable
 from predict_fn.model import regression_metrics, score
-from predict_fn.runtime import Container, Unavailable
-from predict_fn.schema import LABEL, Problem, RequestError
 
 logger = Logger()
 metrics = Metrics(namespace=config.metrics_namespace())
@@ -31,7 +31,7 @@ metrics = Metrics(namespace=config.metrics_namespace())
 # client as the invalid JSON tokens NaN or Infinity.
 _serialize = partial(json.dumps, allow_nan=False)
 app = APIGatewayHttpResolver(serializer=_serialize)
-container = Container.start()
+loader = ModelLoader.start()
 
 
 def _json_body() -> Any:
@@ -42,7 +42,7 @@ def _json_body() -> Any:
         raise RequestError(
             400, "Body is not valid base64-encoded UTF-8", [Problem(None, "body", "cannot decode")]
         ) from None
-    return schema.parse_json(text)
+    return contract.parse_json(text)
 
 
 def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str, Any]:
@@ -58,12 +58,12 @@ def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str
 
 @app.post("/predict")
 def predict() -> dict[str, Any]:
-    records = schema.records_from_body(_json_body(), container.max_records)
-    raw = schema.to_columns(records)
-    bundle = container.ready()
+    records = contract.records_from_body(_json_body(), loader.max_records)
+    raw = contract.to_columns(records)
+    bundle = loader.ready()
     # Same composition as model.predict, split so each half gets its own subsegment.
     with tracing.subsegment("## features"):
-        matrix = features.matrix(raw, bundle.encoders, bundle.features)
+        matrix = features.matrix(raw, bundle.encoders, bundle.feature_order)
     with tracing.subsegment("## predict"):
         predictions = score(bundle, matrix)
     logger.append_keys(records=len(records))
@@ -81,7 +81,7 @@ def predict() -> dict[str, Any]:
 @app.get("/health")
 def health() -> Response:
     try:
-        bundle = container.ready()
+        bundle = loader.ready()
     except Unavailable:
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model not loaded", loaded=False)
     manifest = bundle.manifest
@@ -91,7 +91,7 @@ def health() -> Response:
         "model": {
             "version": bundle.version,
             "trained_at": manifest.get("trained_at"),
-            "feature_count": len(bundle.features),
+            "feature_count": len(bundle.feature_order),
             "metrics": manifest.get("metrics"),
             "training": manifest.get("training"),
             "artifacts": {
@@ -99,13 +99,13 @@ def health() -> Response:
                 for name, entry in manifest.get("artifacts", {}).items()
             },
         },
-        "load_ms": round(container.load_ms or 0.0, 1),
+        "load_ms": round(loader.load_ms or 0.0, 1),
     }
     return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, payload)
 
 
 def _request_id() -> str:
-    return schema.clip(app.current_event.request_context.request_id)
+    return contract.clip(app.current_event.request_context.request_id)
 
 
 def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
@@ -149,7 +149,7 @@ def not_found(_: NotFoundError) -> Response:
     # invoke gets here. Raised, so client_error answers it like every 4xx.
     route = f"{app.current_event.http_method} {app.current_event.path}"
     raise RequestError(
-        404, "Not Found", [Problem(None, "path", f"has no route {schema.quote(route)}")]
+        404, "Not Found", [Problem(None, "path", f"has no route {contract.quote(route)}")]
     )
 
 
@@ -164,7 +164,7 @@ def internal_error(_: Exception) -> Response:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
-    log_event=container.log_event,
+    log_event=loader.log_event,
     clear_state=True,
 )
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:

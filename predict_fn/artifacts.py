@@ -30,7 +30,7 @@ from predict_fn.features import Encoders
 from predict_fn.model import Bundle
 
 HEADER_CHUNK = 64 * 1024
-HEADER_MAX = 4 * 1024 * 1024  # a header longer than this is not a feature schema
+HEADER_MAX = 4 * 1024 * 1024  # a header longer than this is not a feature order
 _STREAM_CHUNK = 1024 * 1024
 
 # Standard retry mode backs off on throttling and 5xx. The timeouts bound a hung S3:
@@ -235,7 +235,7 @@ def _load_pickle(path: Path, name: str) -> Any:
 
 
 def build_bundle(paths: Mapping[str, Path], header: list[str], manifest: dict[str, Any]) -> Bundle:
-    """Unpickle the verified files and check that model, schema and manifest agree."""
+    """Unpickle the verified files and check that model, feature order and manifest agree."""
     model = _load_pickle(paths["model"], "model")
     freq = _load_pickle(paths["freq_encoder"], "freq_encoder")
     target = _load_pickle(paths["target_encoder"], "target_encoder")
@@ -250,13 +250,13 @@ def build_bundle(paths: Mapping[str, Path], header: list[str], manifest: dict[st
     model_features = list(model.feature_name_)
     if header != model_features:
         raise ArtifactError(
-            "feature schema mismatch: training CSV header "
+            "feature order mismatch: training CSV header "
             f"({len(header)} columns) differs from the model's {len(model_features)} features"
         )
     listed = manifest.get("features")
     if listed is not None and list(listed) != header:
-        raise ArtifactError("feature schema mismatch: manifest 'features' differs from the header")
-    return Bundle(model=model, encoders=encoders, features=tuple(header), manifest=manifest)
+        raise ArtifactError("feature order mismatch: manifest 'features' differs from the header")
+    return Bundle(model=model, encoders=encoders, feature_order=tuple(header), manifest=manifest)
 
 
 def load(settings: Settings, client: Any | None = None) -> LoadResult:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from predict_fn.schema import CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, ZIPCODE
+from predict_fn.contract import CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, ZIPCODE
 
 # median_sale_price is the same month's sale price: knowing it is knowing the label.
 LEAKAGE = ("median_sale_price", LABEL)
@@ -25,7 +25,7 @@ ZIP_FREQ = "zipcode_freq"
 CITY_TE = "city_full_te"
 TARGET_SMOOTHING = 20.0
 
-# A DataFrame read from CSV, or the column mapping the request schema builds.
+# A DataFrame read from CSV, or the column mapping the request contract builds.
 RawColumns = pd.DataFrame | Mapping[str, Any]
 
 _DASHES = re.compile(r"\s*[\u2010-\u2015\u2212\-]+\s*")
@@ -96,7 +96,7 @@ def feature_columns(raw: RawColumns, encoders: Encoders) -> dict[str, np.ndarray
     """Every engineered feature as a float64 column, keyed by feature name.
 
     `raw` is a DataFrame read from a HouseTS CSV or the column mapping the request
-    schema builds; either way one column per field, one row per record. Missing
+    contract builds; either way one column per field, one row per record. Missing
     numeric inputs become NaN (LightGBM's missing value); unseen zipcodes get
     frequency 0 and unseen cities the global mean.
     """
@@ -129,14 +129,14 @@ def feature_columns(raw: RawColumns, encoders: Encoders) -> dict[str, np.ndarray
 
 
 def transform(raw: RawColumns, encoders: Encoders) -> pd.DataFrame:
-    """The engineered features as a DataFrame, in the order training defines the schema."""
+    """The engineered features as a DataFrame, in the order training defines them."""
     return pd.DataFrame(feature_columns(raw, encoders))
 
 
-def matrix(raw: RawColumns, encoders: Encoders, schema: Sequence[str]) -> np.ndarray:
-    """The model's input: features aligned to `schema` order, as one float64 matrix."""
+def matrix(raw: RawColumns, encoders: Encoders, feature_order: Sequence[str]) -> np.ndarray:
+    """The model's input: features aligned to `feature_order`, as one float64 matrix."""
     data = feature_columns(raw, encoders)
-    missing = [c for c in schema if c not in data]
+    missing = [c for c in feature_order if c not in data]
     if missing:
-        raise KeyError(f"schema asks for features this code does not produce: {missing}")
-    return np.column_stack([data[c] for c in schema])
+        raise KeyError(f"the model asks for features this code does not produce: {missing}")
+    return np.column_stack([data[c] for c in feature_order])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from predict_fn.schema import Problem, RequestError, describe
+from predict_fn.contract import Problem, RequestError, describe
 
 # (path, type, required) of every member read before a route runs.
 _MEMBERS: tuple[tuple[tuple[str, ...], type, bool], ...] = (

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from predict_fn import features
+from predict_fn.contract import CITY_FULL, DATE, ZIPCODE
 from predict_fn.features import Encoders
-from predict_fn.schema import CITY_FULL, DATE, ZIPCODE
 
 # The least a request can send: the required fields, every numeric input missing
 # (LightGBM takes NaN down each split's default branch).
@@ -31,7 +31,7 @@ class Bundle:
 
     model: Any  # lightgbm.LGBMRegressor; typed loosely so importing this module stays cheap
     encoders: Encoders
-    features: tuple[str, ...]
+    feature_order: tuple[str, ...]
     manifest: Mapping[str, Any]
 
     @property
@@ -58,7 +58,7 @@ def score(bundle: Bundle, matrix: np.ndarray) -> np.ndarray:
 
 def predict(bundle: Bundle, raw: features.RawColumns) -> np.ndarray:
     """One finite float per row of `raw`, in order: what training evaluates and serving returns."""
-    return score(bundle, features.matrix(raw, bundle.encoders, bundle.features))
+    return score(bundle, features.matrix(raw, bundle.encoders, bundle.feature_order))
 
 
 def probe(bundle: Bundle) -> None:
@@ -70,7 +70,7 @@ def probe(bundle: Bundle) -> None:
     """
     try:
         through_features = predict(bundle, _PROBE_RECORD)
-        all_missing = score(bundle, np.full((1, len(bundle.features)), np.nan))
+        all_missing = score(bundle, np.full((1, len(bundle.feature_order)), np.nan))
     except Exception as exc:  # an unpickled object can raise anything
         raise ProbeFailed(
             f"model: probe prediction raised {type(exc).__name__}: {str(exc)[:200]}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from predict_fn.schema import NUMERIC_FIELDS
+from predict_fn.contract import NUMERIC_FIELDS
 
 # (metro code, metro name, typical 2012 home value)
 METROS = (

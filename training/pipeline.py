@@ -21,8 +21,8 @@ import pandas as pd
 
 from predict_fn import config, features
 from predict_fn.artifacts import sha256_file
+from predict_fn.contract import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
 from predict_fn.model import Bundle, predict, regression_metrics
-from predict_fn.schema import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
 
 LGBM_PARAMS: dict[str, Any] = {
     "n_estimators": 600,
@@ -66,7 +66,7 @@ def read_housets(path: Path) -> pd.DataFrame:
     for name in NUMERIC_FIELDS:
         if name not in frame.columns:
             frame[name] = np.nan
-    # The request schema's rule for a price (>= 1): anything else is not a sale.
+    # The request contract's rule for a price (>= 1): anything else is not a sale.
     return frame[frame[LABEL] >= 1].reset_index(drop=True)
 
 
@@ -93,7 +93,9 @@ def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainRes
     encoders = features.fit_encoders(train_part)
     matrix = features.transform(train_part, encoders)
     model = lgb.LGBMRegressor(**LGBM_PARAMS).fit(matrix, train_part[LABEL])
-    bundle = Bundle(model=model, encoders=encoders, features=tuple(matrix.columns), manifest={})
+    bundle = Bundle(
+        model=model, encoders=encoders, feature_order=tuple(matrix.columns), manifest={}
+    )
     predicted = predict(bundle, eval_part)
     actual = eval_part[LABEL].to_numpy(np.float64)
     metrics = {
@@ -132,7 +134,7 @@ def write_artifacts(
             }
             for name, path in paths.items()
         },
-        "features": list(result.bundle.features),
+        "features": list(result.bundle.feature_order),
         "libraries": {
             "python": platform.python_version(),
             **{n: importlib.metadata.version(n) for n in LIBRARIES},

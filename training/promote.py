@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from predict_fn import artifacts, config, schema
+from predict_fn import artifacts, config, contract
 from predict_fn.model import Bundle, predict
 
 SAMCONFIG = Path(__file__).resolve().parent.parent / "samconfig.toml"
@@ -46,7 +46,7 @@ def verify(bucket: str, version: str) -> Bundle:
 def smoke_prediction(bundle: Bundle) -> float:
     """One prediction on a minimal record: the loaded model answers with a finite number."""
     record: dict[str, Any] = {"date": "2023-06-30", "zipcode": 10001, "city_full": "Smoke Test"}
-    (value,) = predict(bundle, schema.to_columns([record]))
+    (value,) = predict(bundle, contract.to_columns([record]))
     return float(value)
 
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to promote {args.version}: {exc}", file=sys.stderr)
         return 1
     print(
-        f"verified s3://{bucket} version {bundle.version}: {len(bundle.features)} features, "
+        f"verified s3://{bucket} version {bundle.version}: {len(bundle.feature_order)} features, "
         f"smoke prediction {smoke_prediction(bundle):,.0f}"
     )
     command = deploy_command(overrides, args.config_env, args.version)

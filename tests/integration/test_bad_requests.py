@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from support import http_event
 
-from predict_fn.schema import MAX_PROBLEMS, clip
+from predict_fn.contract import MAX_PROBLEMS, clip
 
 GOOD = {
     "date": "2023-06-30",

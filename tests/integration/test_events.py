@@ -157,7 +157,7 @@ def test_event_route_matches_template(name: str) -> None:
 
 def test_records_are_housets_rows_and_invented() -> None:
     """Good records use only HouseTS columns; none is a row copied from the real sample."""
-    from predict_fn.schema import ALL_FIELDS, REQUIRED
+    from predict_fn.contract import ALL_FIELDS, REQUIRED
 
     ours: set[tuple[str, str]] = set()
     for name in EVENT_FILES:

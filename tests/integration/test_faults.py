@@ -112,7 +112,7 @@ def test_truncated_cached_file_is_replaced(s3, fresh_app, invoke, demo_records, 
     assert cached.stat().st_size > 1000
 
 
-def test_schema_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trained_artifacts):
+def test_feature_order_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trained_artifacts):
     path = trained_artifacts / config.TRAIN_FEATURES_KEY
     header, rest = path.read_text().split("\n", 1)
     s3.put_object(
@@ -121,7 +121,7 @@ def test_schema_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trai
         Body=(",".join(header.split(",")[:-1]) + "\n" + rest).encode(),
     )
     app = fresh_app()
-    check_unavailable(invoke, app, demo_records(1), caplog, "feature schema mismatch")
+    check_unavailable(invoke, app, demo_records(1), caplog, "feature order mismatch")
     s3.upload_file(str(path), BUCKET, config.TRAIN_FEATURES_KEY)
     recovers(invoke, app, demo_records(1))
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from support import LambdaContext, http_event
 
-from predict_fn.schema import ECHO_MAX, MAX_PROBLEMS, PROBLEM_MAX, Problem, RequestError
+from predict_fn.contract import ECHO_MAX, MAX_PROBLEMS, PROBLEM_MAX, Problem, RequestError
 
 BODY_LIMIT = 256 * 1024  # the bound every error body must stay under
 MB = 1024 * 1024

@@ -56,8 +56,8 @@ with mock_aws(), warnings.catch_warnings(record=True) as caught:
         responses[name] = [response["statusCode"], json.loads(response["body"])]
 Path(spec["out"]).write_text(json.dumps({
     "responses": responses,
-    "model_type": type(app.container.bundle.model).__module__
-    + "." + type(app.container.bundle.model).__name__,
+    "model_type": type(app.loader.bundle.model).__module__
+    + "." + type(app.loader.bundle.model).__name__,
     "sklearn_seen_by_lightgbm": lightgbm.compat.SKLEARN_INSTALLED,
     "sklearn_modules": sorted(
         m for m, mod in sys.modules.items() if m.split(".")[0] == "sklearn" and mod is not None

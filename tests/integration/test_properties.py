@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import http_event
 
-from predict_fn.schema import FRACTION_FIELDS, LABEL, NUMERIC_FIELDS
+from predict_fn.contract import FRACTION_FIELDS, LABEL, NUMERIC_FIELDS
 
 SETTINGS = settings(
     max_examples=150,

@@ -1,7 +1,7 @@
 """Schemathesis hooks for test_fuzz.py (loaded by path through SCHEMATHESIS_HOOKS).
 
 They adjust generated request bodies where JSON Schema cannot say what the code means,
-so that "schema-valid" and "valid by predict_fn.schema" are the same set:
+so that "schema-valid" and "valid by predict_fn.contract" are the same set:
 
 - a record's `year` must equal the year of its `date` (a cross-field rule).
 

@@ -1,7 +1,7 @@
 """Schemathesis against the local API, using the OpenAPI document it serves.
 
 The document (local/openapi.py) is Powertools' own for predict_fn.app's routes, filled
-in from predict_fn.schema; the checks below make it a two-way contract:
+in from predict_fn.contract; the checks below make it a two-way contract:
 no 5xx; every status, content type, header and body as documented; every schema-valid
 request answered 200 (positive_data_acceptance) and every schema-invalid one 400/413/422
 (negative_data_rejection). Bounded: a fixed number of examples per operation (plus the
@@ -53,10 +53,10 @@ def test_openapi_document(reliability_api: LocalApi) -> None:
     }
     assert operations == {"POST /predict", "GET /health"}
     record = document["components"]["schemas"]["Record"]
-    from predict_fn import schema
+    from predict_fn import contract
 
-    assert set(record["properties"]) == set(schema.ALL_FIELDS)
-    assert record["required"] == list(schema.REQUIRED)
+    assert set(record["properties"]) == set(contract.ALL_FIELDS)
+    assert record["required"] == list(contract.REQUIRED)
     # A stage prefix is a route of the function's stage, not of the document.
     stage = requests.get(f"{reliability_api.base}/prod/openapi.json", timeout=30)
     assert stage.status_code == 404

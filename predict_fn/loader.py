@@ -1,4 +1,4 @@
-"""Per-container state: settings and the model bundle, loaded in the init phase.
+"""The model of this container: settings and the bundle, loaded in the init phase.
 
 A failed load never crashes init; the error is kept, each request retries the load
 and answers 503 until it works. A loaded model serves only after a probe prediction:
@@ -29,7 +29,7 @@ class Unavailable(RuntimeError):
     """The model cannot be served right now (→ 503); the next request retries."""
 
 
-class Container:
+class ModelLoader:
     def __init__(self) -> None:
         self.settings: Settings | None = None
         self.bundle: Bundle | None = None
@@ -40,10 +40,10 @@ class Container:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls) -> Container:
-        container = cls()
-        container.try_load()
-        return container
+    def start(cls) -> ModelLoader:
+        loader = cls()
+        loader.try_load()
+        return loader
 
     @property
     def log_event(self) -> bool:
