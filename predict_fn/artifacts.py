@@ -3,7 +3,9 @@
 Nothing here runs on the warm path. Every pickle's SHA-256 is checked against the
 manifest (and the MODEL_SHA256 pin) before it is unpickled, because unpickling runs
 code. Only the header of the training-features CSV is read, with ranged GETs, so
-cold start does not grow with the training set.
+cold start does not grow with the training set. With MANIFEST_VERSION_ID set, the
+manifest is read at that S3 object version and every artifact at the VersionId the
+manifest records (training/upload.py writes them), so one pin fixes all five objects.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import joblib
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from predict_fn import config
 from predict_fn.config import ArtifactRef, Settings
 from predict_fn.features import Encoders
 from predict_fn.model import Bundle
@@ -79,12 +82,13 @@ def _get(client: Any, bucket: str, ref: ArtifactRef, **extra: str) -> dict[str, 
     if ref.version_id:
         params["VersionId"] = ref.version_id
     try:
-        return client.get_object(**params)
+        response: dict[str, Any] = client.get_object(**params)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "ClientError")
         raise ArtifactError(f"s3://{bucket}/{ref.key}: {code}") from exc
     except BotoCoreError as exc:
         raise ArtifactError(f"s3://{bucket}/{ref.key}: S3 unreachable ({exc})") from exc
+    return response
 
 
 def sha256_file(path: Path) -> str:
@@ -125,6 +129,30 @@ def fetch_manifest(client: Any, settings: Settings) -> tuple[dict[str, Any], Fet
         ms=(time.perf_counter() - started) * 1000,
     )
     return manifest, record
+
+
+def artifact_refs(settings: Settings, manifest: Mapping[str, Any]) -> dict[str, ArtifactRef]:
+    """Where to read each listed artifact: its versioned key, at the VersionId the manifest
+    records when the manifest itself is pinned.
+
+    A pinned manifest that records no VersionId is refused rather than read at "latest":
+    the pin promises exact objects, and a silent fallback would serve whatever was
+    uploaded last.
+    """
+    refs = {}
+    for name in config.ARTIFACTS:
+        version_id = None
+        if settings.manifest_version_id:
+            entry = manifest["artifacts"].get(name)
+            version_id = entry.get("version_id") if isinstance(entry, dict) else None
+            if not isinstance(version_id, str) or not version_id:
+                raise ArtifactError(
+                    f"manifest {settings.manifest.key} (pinned by MANIFEST_VERSION_ID) records "
+                    f"no S3 version_id for {name!r}: publish it with `python -m training "
+                    "--upload` to a bucket with versioning on"
+                )
+        refs[name] = ArtifactRef(name, settings.key(name), version_id)
+    return refs
 
 
 def expected_digest(manifest: Mapping[str, Any], name: str, pin: str | None = None) -> str:
@@ -185,10 +213,11 @@ def fetch_file(client: Any, settings: Settings, ref: ArtifactRef, digest: str) -
     )
 
 
-def fetch_header(client: Any, settings: Settings) -> tuple[list[str], FetchRecord]:
+def fetch_header(
+    client: Any, settings: Settings, ref: ArtifactRef
+) -> tuple[list[str], FetchRecord]:
     """The training CSV's header row, read with ranged GETs of HEADER_CHUNK bytes."""
     started = time.perf_counter()
-    ref = settings.train_features
     buffer = b""
     response: dict[str, Any] = {}
     while b"\n" not in buffer:
@@ -264,23 +293,24 @@ def load(settings: Settings, client: Any | None = None) -> LoadResult:
     started = time.perf_counter()
     client = client or s3_client()
     manifest, manifest_record = fetch_manifest(client, settings)
+    refs = artifact_refs(settings, manifest)
+    pickles = [refs[name] for name in config.PICKLES]
     digests = {
         ref.name: expected_digest(
             manifest, ref.name, settings.model_sha256 if ref.name == "model" else None
         )
-        for ref in settings.pickles
+        for ref in pickles
     }
     # The four GETs wait on the network, not the CPU: issued together, a cold start
     # pays about one S3 round trip instead of four (boto3 clients are thread-safe).
-    with ThreadPoolExecutor(max_workers=len(settings.pickles) + 1) as pool:
-        header_job = pool.submit(fetch_header, client, settings)
+    with ThreadPoolExecutor(max_workers=len(pickles) + 1) as pool:
+        header_job = pool.submit(fetch_header, client, settings, refs["train_features"])
         file_jobs = [
-            pool.submit(fetch_file, client, settings, ref, digests[ref.name])
-            for ref in settings.pickles
+            pool.submit(fetch_file, client, settings, ref, digests[ref.name]) for ref in pickles
         ]
         file_records = [job.result() for job in file_jobs]
         header, header_record = header_job.result()
-    paths = {ref.name: settings.artifact_dir / ref.key for ref in settings.pickles}
+    paths = {ref.name: settings.artifact_dir / ref.key for ref in pickles}
     bundle = build_bundle(paths, header, manifest)
     fetches = (manifest_record, *file_records, header_record)
     return LoadResult(bundle, fetches, (time.perf_counter() - started) * 1000)

@@ -1,7 +1,10 @@
 """Environment → one immutable Settings object, read once per container.
 
-The default artifact keys live here and nowhere else: training writes its output
-tree with these relative paths, so a trained folder mirrors the S3 layout.
+The artifact layout lives here and nowhere else. Training writes a tree with these
+relative keys (a trained folder mirrors the unversioned S3 layout); a published
+version goes below each key's top folder; the function derives every key it reads
+from MODEL_VERSION alone, and template.yaml's read policy grants exactly these keys
+(tests/integration/test_template.py holds the two together).
 """
 
 from __future__ import annotations
@@ -11,18 +14,32 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+from typing import Final
 
-MODEL_KEY = "models/model.pkl"
-FREQ_ENCODER_KEY = "models/freq_encoder.pkl"
-TARGET_ENCODER_KEY = "models/target_encoder.pkl"
-TRAIN_FEATURES_KEY = "processed/feature_engineered_train.csv"
-MANIFEST_KEY = "models/manifest.json"
-ARTIFACT_DIR = "/tmp/ml_artifacts"
-MAX_RECORDS = 1000
+MANIFEST_KEY: Final = "models/manifest.json"
+MODEL_KEY: Final = "models/model.pkl"
+FREQ_ENCODER_KEY: Final = "models/freq_encoder.pkl"
+TARGET_ENCODER_KEY: Final = "models/target_encoder.pkl"
+TRAIN_FEATURES_KEY: Final = "processed/feature_engineered_train.csv"
+# What the manifest lists (its `artifacts` table): name → key in the unversioned tree.
+ARTIFACTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "model": MODEL_KEY,
+        "freq_encoder": FREQ_ENCODER_KEY,
+        "target_encoder": TARGET_ENCODER_KEY,
+        "train_features": TRAIN_FEATURES_KEY,
+    }
+)
+# Unpickled, so digest-checked first; train_features is only read for its header.
+PICKLES: Final = ("model", "freq_encoder", "target_encoder")
+
+# Lambda's only writable disk; not a deployment choice, so not a template parameter.
+ARTIFACT_DIR: Final = "/tmp/ml_artifacts"
+MAX_RECORDS: Final = 1000
 # Used when POWERTOOLS_METRICS_NAMESPACE is unset: a metric flush without a namespace
 # raises, which would turn every response into a Lambda error.
-METRICS_NAMESPACE = "HouseTS"
-
+METRICS_NAMESPACE: Final = "HouseTS"
 
 _VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -43,27 +60,31 @@ class ArtifactRef:
 @dataclass(frozen=True, slots=True)
 class Settings:
     bucket: str
-    model: ArtifactRef
-    freq_encoder: ArtifactRef
-    target_encoder: ArtifactRef
-    train_features: ArtifactRef
-    manifest: ArtifactRef
-    artifact_dir: Path
     model_version: str | None
     model_sha256: str | None
+    # Pins the manifest object; the artifacts are then read at the VersionIds it records.
+    manifest_version_id: str | None
+    artifact_dir: Path
     max_records: int
     log_event: bool
 
     @property
-    def pickles(self) -> tuple[ArtifactRef, ...]:
-        return (self.model, self.freq_encoder, self.target_encoder)
+    def manifest(self) -> ArtifactRef:
+        return ArtifactRef(
+            "manifest", versioned(MANIFEST_KEY, self.model_version), self.manifest_version_id
+        )
+
+    def key(self, name: str) -> str:
+        """S3 key of the artifact `name` (a key of ARTIFACTS) for the configured version."""
+        return versioned(ARTIFACTS[name], self.model_version)
 
 
 def versioned(key: str, model_version: str | None) -> str:
     """'models/model.pkl' → 'models/<version>/model.pkl'.
 
-    The version goes below the top folder so the IAM grant on models/* and processed/*
-    still covers every published version.
+    The version goes below the top folder, so one set of key patterns in the function's
+    read policy covers every published version and the policy need not change (and cut
+    off the version still serving) when a deploy promotes another.
     """
     if not model_version:
         return key
@@ -78,14 +99,6 @@ def model_version(version: str) -> str:
     return version
 
 
-def _ref(
-    env: Mapping[str, str], name: str, var: str, default: str, model_version: str | None
-) -> ArtifactRef:
-    key = versioned(env.get(var) or default, model_version)
-    object_version = env.get(var.removesuffix("_KEY") + "_VERSION_ID") or None
-    return ArtifactRef(name=name, key=key, version_id=object_version)
-
-
 def _positive_int(env: Mapping[str, str], var: str, default: int) -> int:
     raw = env.get(var) or str(default)
     try:
@@ -97,30 +110,25 @@ def _positive_int(env: Mapping[str, str], var: str, default: int) -> int:
     return value
 
 
+def _optional(env: Mapping[str, str], var: str) -> str | None:
+    # The template sets every variable, empty when the deployer chose nothing.
+    return (env.get(var) or "").strip() or None
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from the environment; raises ConfigError when S3_BUCKET is missing."""
     env = os.environ if env is None else env
     bucket = env.get("S3_BUCKET", "").strip()
     if not bucket:
         raise ConfigError("S3_BUCKET is not set")
-    sha = (env.get("MODEL_SHA256") or "").strip().lower() or None
-    version = (env.get("MODEL_VERSION") or "").strip() or None
-    if version:
-        model_version(version)
+    version = _optional(env, "MODEL_VERSION")
+    sha = _optional(env, "MODEL_SHA256")
     return Settings(
         bucket=bucket,
-        model=_ref(env, "model", "MODEL_KEY", MODEL_KEY, version),
-        freq_encoder=_ref(env, "freq_encoder", "FREQ_ENCODER_KEY", FREQ_ENCODER_KEY, version),
-        target_encoder=_ref(
-            env, "target_encoder", "TARGET_ENCODER_KEY", TARGET_ENCODER_KEY, version
-        ),
-        train_features=_ref(
-            env, "train_features", "TRAIN_FEATURES_KEY", TRAIN_FEATURES_KEY, version
-        ),
-        manifest=_ref(env, "manifest", "MANIFEST_KEY", MANIFEST_KEY, version),
+        model_version=model_version(version) if version else None,
+        model_sha256=sha.lower() if sha else None,
+        manifest_version_id=_optional(env, "MANIFEST_VERSION_ID"),
         artifact_dir=Path(env.get("ARTIFACT_DIR") or ARTIFACT_DIR),
-        model_version=version,
-        model_sha256=sha,
         max_records=_positive_int(env, "MAX_RECORDS", MAX_RECORDS),
         log_event=(env.get("LOG_EVENT") or "false").strip().lower() == "true",
     )

@@ -40,7 +40,7 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def upload(client: Any, tree: Path, bucket: str = BUCKET) -> None:
     from training.upload import upload_tree
 
-    upload_tree(tree, bucket, "", client)
+    upload_tree(tree, bucket, client)
 
 
 def http_event(

@@ -1,7 +1,8 @@
-"""python -m training --data CSV | --demo  --out DIR  [--version V] [--upload s3://BUCKET[/PREFIX]]
+"""python -m training --data CSV | --demo  --out DIR  [--version V] [--upload s3://BUCKET]
 
 With --version, the manifest carries that version and --upload writes under
-models/<V>/ and processed/<V>/, ready for `make promote VERSION=<V>`.
+models/<V>/ and processed/<V>/, ready for `make promote VERSION=<V>`. On a bucket with
+versioning, the uploaded manifest records every file's S3 VersionId.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         type=config.model_version,
         help="model version, e.g. 2026-11-26 (default: time + digest)",
     )
-    parser.add_argument("--upload", metavar="s3://BUCKET[/PREFIX]")
+    parser.add_argument("--upload", metavar="s3://BUCKET", type=parse_s3_uri, dest="bucket")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -47,12 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     manifest = pipeline.write_artifacts(result, args.out, source_name, args.version)
     print(pipeline.metrics_table(result.metrics))
     print(f"wrote model version {manifest['version']} to {args.out}")
-    if args.upload:
+    if args.bucket:
         import boto3
 
-        bucket, prefix = parse_s3_uri(args.upload)
-        for key in upload_tree(args.out, bucket, prefix, boto3.client("s3"), args.version):
-            print(f"uploaded s3://{bucket}/{key}")
+        uploaded = upload_tree(args.out, args.bucket, boto3.client("s3"), args.version)
+        for key, version_id in uploaded.items():
+            suffix = f" (VersionId {version_id})" if version_id else ""
+            print(f"uploaded s3://{args.bucket}/{key}{suffix}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 

@@ -38,12 +38,6 @@ LGBM_PARAMS: dict[str, Any] = {
     "verbose": -1,
 }
 EVAL_FRACTION = 0.2
-ARTIFACT_PATHS = {
-    "model": config.MODEL_KEY,
-    "freq_encoder": config.FREQ_ENCODER_KEY,
-    "target_encoder": config.TARGET_ENCODER_KEY,
-    "train_features": config.TRAIN_FEATURES_KEY,
-}
 LIBRARIES = ("lightgbm", "scikit-learn", "pandas", "numpy", "joblib")
 
 
@@ -54,7 +48,7 @@ class TrainResult:
     evaluation: pd.DataFrame
     eval_predictions: np.ndarray
     matrix: pd.DataFrame
-    metrics: dict[str, dict[str, float]]
+    metrics: dict[str, dict[str, float | None]]
 
 
 def read_housets(path: Path) -> pd.DataFrame:
@@ -111,7 +105,7 @@ def write_artifacts(
     result: TrainResult, out: Path, source: str, version: str | None = None
 ) -> dict[str, Any]:
     """Write the four artifacts and manifest.json under `out`, mirroring the S3 key layout."""
-    paths = {name: out / rel for name, rel in ARTIFACT_PATHS.items()}
+    paths = {name: out / rel for name, rel in config.ARTIFACTS.items()}
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
     encoders = result.bundle.encoders
@@ -128,7 +122,7 @@ def write_artifacts(
         "target": LABEL,
         "artifacts": {
             name: {
-                "key": ARTIFACT_PATHS[name],
+                "key": config.ARTIFACTS[name],
                 "sha256": digests[name],
                 "bytes": path.stat().st_size,
             }
@@ -152,7 +146,7 @@ def _span(frame: pd.DataFrame) -> dict[str, Any]:
     return {"rows": len(frame), "date_min": frame[DATE].min(), "date_max": frame[DATE].max()}
 
 
-def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
+def metrics_table(metrics: dict[str, dict[str, float | None]]) -> str:
     lines = [f"{'':22}{'MAE':>14}{'RMSE':>14}{'MAPE %':>9}{'R²':>8}"]
     for name, m in metrics.items():
         lines.append(

@@ -1,38 +1,56 @@
-"""Upload a trained artifact tree to S3 under the same relative keys."""
+"""Publish a trained artifact tree to S3 under the layout's keys, manifest last."""
 
 from __future__ import annotations
 
+import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from predict_fn import config
 
-# The manifest goes last: a reader that sees the new manifest finds every file it names.
-_ORDER = (
-    config.MODEL_KEY,
-    config.FREQ_ENCODER_KEY,
-    config.TARGET_ENCODER_KEY,
-    config.TRAIN_FEATURES_KEY,
-    config.MANIFEST_KEY,
-)
+
+def parse_s3_uri(uri: str) -> str:
+    """'s3://bucket' → 'bucket' (an argparse type). No key prefix: the function derives
+    every key from the layout and the model version, so a prefix would publish where
+    nothing reads."""
+    bucket = uri.removeprefix("s3://").rstrip("/")
+    if not uri.startswith("s3://") or not bucket or "/" in bucket:
+        raise argparse.ArgumentTypeError(f"not an s3://BUCKET URI (no key prefix): {uri!r}")
+    return bucket
 
 
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """'s3://bucket/some/prefix' → ('bucket', 'some/prefix')."""
-    if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
-        raise ValueError(f"not an s3://BUCKET[/PREFIX] URI: {uri!r}")
-    bucket, _, prefix = uri[5:].partition("/")
-    return bucket, prefix.strip("/")
+def _put(client: Any, bucket: str, key: str, body: Any) -> str | None:
+    # put_object, not upload_file: only its response carries the new object's VersionId.
+    response = client.put_object(Bucket=bucket, Key=key, Body=body)
+    version_id = response.get("VersionId")
+    return str(version_id) if version_id else None
 
 
 def upload_tree(
-    local_dir: Path, bucket: str, prefix: str, client: Any, version: str | None = None
-) -> list[str]:
-    """Upload the five artifacts (under `<top>/<version>/` when versioned), manifest last."""
-    keys = []
-    for rel in _ORDER:
+    local_dir: Path, bucket: str, client: Any, version: str | None = None
+) -> dict[str, str | None]:
+    """Upload the four artifacts, then a manifest recording each one's S3 key and VersionId.
+
+    The manifest goes last, so a reader that sees it finds every file it names. On a
+    bucket with versioning, the VersionIds it records are what a ManifestVersionId pin
+    makes the function read. Returns S3 key → VersionId (None on an unversioned bucket),
+    in upload order.
+    """
+    manifest = json.loads((local_dir / config.MANIFEST_KEY).read_text())
+    if version and manifest.get("version") != version:
+        # The function refuses a manifest of another version; fail before replacing anything.
+        raise ValueError(f"{local_dir} holds version {manifest.get('version')!r}, not {version!r}")
+    uploaded: dict[str, str | None] = {}
+    for name, rel in config.ARTIFACTS.items():
         key = config.versioned(rel, version)
-        key = f"{prefix}/{key}" if prefix else key
-        client.upload_file(str(local_dir / rel), bucket, key)
-        keys.append(key)
-    return keys
+        with (local_dir / rel).open("rb") as body:
+            uploaded[key] = _put(client, bucket, key, body)
+        entry = manifest["artifacts"][name]
+        entry["key"] = key
+        if uploaded[key]:
+            entry["version_id"] = uploaded[key]
+    key = config.versioned(config.MANIFEST_KEY, version)
+    text = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
+    uploaded[key] = _put(client, bucket, key, text.encode())
+    return uploaded

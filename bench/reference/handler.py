@@ -8,8 +8,10 @@ request, so a new upload under the same keys is picked up without a redeploy; th
 records become a DataFrame, are aligned with `reindex` and go to `model.predict`.
 
 Features come from the project's feature module (the seed project had one too), so
-the comparison measures the serving design, not a different transform. It imports
-only `predict_fn.features`, which the benchmark takes from the `sam build` output.
+the comparison measures the serving design, not a different transform; the keys come
+from the project's layout, so both handlers read the same objects. It imports only
+`predict_fn.features` and `predict_fn.config`, which the benchmark takes from the
+`sam build` output.
 """
 
 from __future__ import annotations
@@ -24,16 +26,13 @@ import boto3
 import joblib
 import pandas as pd
 
+from predict_fn import config
 from predict_fn.features import Encoders, transform
 
-ARTIFACT_DIR = Path(os.environ.get("ARTIFACT_DIR", "/tmp/ml_artifacts"))
+ARTIFACT_DIR = Path(os.environ.get("ARTIFACT_DIR") or config.ARTIFACT_DIR)
 KEYS = {
-    "model": os.environ.get("MODEL_KEY", "models/model.pkl"),
-    "freq_encoder": os.environ.get("FREQ_ENCODER_KEY", "models/freq_encoder.pkl"),
-    "target_encoder": os.environ.get("TARGET_ENCODER_KEY", "models/target_encoder.pkl"),
-    "train_features": os.environ.get(
-        "TRAIN_FEATURES_KEY", "processed/feature_engineered_train.csv"
-    ),
+    name: config.versioned(key, os.environ.get("MODEL_VERSION"))
+    for name, key in config.ARTIFACTS.items()
 }
 
 # Filled by the first request and kept for the container's life.

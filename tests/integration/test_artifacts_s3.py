@@ -9,6 +9,7 @@ import pytest
 from support import BUCKET, http_event
 
 from predict_fn import artifacts, config
+from training.upload import upload_tree
 
 
 @pytest.fixture
@@ -87,14 +88,55 @@ def test_cached_files_reused_only_when_digest_matches(s3, s3_calls, fresh_app, t
     assert not list(cached.parent.glob("*.part")), "no partial download is left behind"
 
 
-def test_version_id_pin_is_sent(s3, s3_calls, fresh_app, monkeypatch, trained_artifacts):
+@pytest.fixture
+def versioned_upload(s3, trained_artifacts: Path) -> dict[str, str | None]:
+    """The artifacts published again, now to a bucket with versioning on."""
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    put = s3.put_object(
-        Bucket=BUCKET,
-        Key=config.MODEL_KEY,
-        Body=(trained_artifacts / config.MODEL_KEY).read_bytes(),
+    return upload_tree(trained_artifacts, BUCKET, s3)
+
+
+def test_upload_records_every_version_id_in_the_manifest(s3, versioned_upload):
+    assert list(versioned_upload)[-1] == config.MANIFEST_KEY, "the manifest goes last"
+    assert all(versioned_upload.values())
+    manifest_version = versioned_upload[config.MANIFEST_KEY]
+    body = s3.get_object(Bucket=BUCKET, Key=config.MANIFEST_KEY, VersionId=manifest_version)
+    entries = json.loads(body["Body"].read())["artifacts"]
+    assert {name: (e["key"], e["version_id"]) for name, e in entries.items()} == {
+        name: (key, versioned_upload[key]) for name, key in config.ARTIFACTS.items()
+    }
+
+
+def test_manifest_pin_reads_every_artifact_at_its_recorded_version(
+    s3, versioned_upload, s3_calls, fresh_app, invoke, monkeypatch
+):
+    # A later upload under the same key must not reach a function pinned to this one.
+    s3.put_object(Bucket=BUCKET, Key=config.MODEL_KEY, Body=b"a newer, broken model")
+    monkeypatch.setenv("MANIFEST_VERSION_ID", versioned_upload[config.MANIFEST_KEY])
+    status, health = invoke(fresh_app(), http_event("GET", "/health"))
+    assert status == 200, health
+    assert {c["Key"]: c.get("VersionId") for c in s3_calls} == versioned_upload
+
+
+def test_without_the_pin_the_latest_objects_are_read(
+    s3, versioned_upload, s3_calls, fresh_app, invoke
+):
+    s3.put_object(Bucket=BUCKET, Key=config.MODEL_KEY, Body=b"a newer, broken model")
+    status, _ = invoke(fresh_app(), http_event("GET", "/health"))
+    assert status == 503, "the newer model fails its digest check"
+    assert s3_calls and all("VersionId" not in c for c in s3_calls)
+
+
+def test_pinned_manifest_without_version_ids_is_refused(s3, trained_artifacts, tmp_path):
+    """A manifest uploaded to an unversioned bucket names no object versions to pin."""
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    manifest = (trained_artifacts / config.MANIFEST_KEY).read_bytes()
+    put = s3.put_object(Bucket=BUCKET, Key=config.MANIFEST_KEY, Body=manifest)
+    settings = config.load(
+        {
+            "S3_BUCKET": BUCKET,
+            "MANIFEST_VERSION_ID": put["VersionId"],
+            "ARTIFACT_DIR": str(tmp_path / "ml_artifacts"),
+        }
     )
-    monkeypatch.setenv("MODEL_VERSION_ID", put["VersionId"])
-    fresh_app()
-    model_calls = [c for c in s3_calls if c["Key"] == config.MODEL_KEY]
-    assert model_calls[0]["VersionId"] == put["VersionId"]
+    with pytest.raises(artifacts.ArtifactError, match="records no S3 version_id for 'model'"):
+        artifacts.load(settings, s3)

@@ -175,15 +175,21 @@ def test_records_are_housets_rows_and_invented() -> None:
 
 
 def test_env_json_only_overrides_declared_variables() -> None:
-    """`sam local invoke --env-vars` silently ignores variables the template does not declare."""
+    """`sam local invoke --env-vars` silently ignores variables the template does not declare;
+    a value equal to what the template already sets would only repeat a default."""
     env = json.loads((EVENTS_DIR / "env.json").read_text())
     template = yaml_parse(TEMPLATE.read_text())
+    defaults = {n: str(p["Default"]) for n, p in template["Parameters"].items() if "Default" in p}
     for function, variables in env.items():
         if function == "Parameters":
             continue
         declared = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert set(variables) <= set(declared), set(variables) - set(declared)
         assert all(isinstance(v, str) for v in variables.values())
+        for name, value in variables.items():
+            source = declared[name]
+            deployed = defaults.get(source.get("Ref", "")) if isinstance(source, dict) else source
+            assert value != deployed, f"{name}={value!r} repeats the template"
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ from training.upload import upload_tree
 with mock_aws(), warnings.catch_warnings(record=True) as caught:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=spec["bucket"])
-    upload_tree(Path(spec["artifacts"]), spec["bucket"], "", s3)
+    upload_tree(Path(spec["artifacts"]), spec["bucket"], s3)
     import lightgbm
     import predict_fn.app as app
 

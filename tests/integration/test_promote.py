@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
+import joblib
 import numpy as np
 import pytest
 from support import BUCKET, ROOT, http_event, to_records
 
 from predict_fn import config
+from predict_fn.artifacts import sha256_file
 from predict_fn.model import predict
 from training import demo_data, pipeline, promote
 from training.upload import upload_tree
@@ -30,7 +35,7 @@ def versions(tmp_path_factory) -> dict[str, tuple[Path, pipeline.TrainResult]]:
 def published(s3, versions):
     """v1 and v2 published under models/<v>/ and processed/<v>/ in the bucket."""
     for version, (tree, _) in versions.items():
-        keys = upload_tree(tree, BUCKET, "", s3, version=version)
+        keys = list(upload_tree(tree, BUCKET, s3, version=version))
         assert keys[0] == f"models/{version}/model.pkl"
         assert keys[-1] == f"models/{version}/manifest.json"
         assert f"processed/{version}/feature_engineered_train.csv" in keys
@@ -76,6 +81,9 @@ def test_promote_and_roll_back(published, monkeypatch, fresh_app, invoke, demo_f
         out = capsys.readouterr().out
         assert f"verified s3://{BUCKET} version {target}" in out
         assert f"{promote.VERSION_PARAMETER}={target}" in out
+        # An unversioned bucket: no pin, and any pin a previous deploy set is cleared.
+        assert "manifest not pinned" in out
+        assert f"'{promote.PIN_PARAMETER}=\"\"'" in out
         check(target)
     v1_preds = serve(monkeypatch, fresh_app, invoke, "v1", records)[1]
     v2_preds = serve(monkeypatch, fresh_app, invoke, "v2", records)[1]
@@ -87,6 +95,43 @@ def test_promote_refuses_a_broken_version(published, s3, capsys):
     code = promote.main(["--version", "v2", "--bucket", BUCKET, "--dry-run"])
     assert code == 1
     assert "refusing to promote v2" in capsys.readouterr().err
+
+
+def test_promote_refuses_a_model_that_fails_the_probe(versions, s3, capsys, tmp_path):
+    """Digests and schema check out, but the model cannot predict: the function's own probe
+    refuses it before anything is deployed."""
+    tree = shutil.copytree(versions["v1"][0], tmp_path / "v3")
+    real = joblib.load(tree / config.MODEL_KEY)
+    joblib.dump(
+        SimpleNamespace(booster_=None, feature_name_=real.feature_name_), tree / config.MODEL_KEY
+    )
+    manifest = json.loads((tree / config.MANIFEST_KEY).read_text())
+    manifest["version"] = "v3"
+    manifest["artifacts"]["model"]["sha256"] = sha256_file(tree / config.MODEL_KEY)
+    (tree / config.MANIFEST_KEY).write_text(json.dumps(manifest))
+    upload_tree(tree, BUCKET, s3, version="v3")
+    assert promote.main(["--version", "v3", "--bucket", BUCKET, "--dry-run"]) == 1
+    assert "probe prediction raised" in capsys.readouterr().err
+
+
+def test_promote_pins_the_manifest_on_a_versioned_bucket(versions, s3, capsys):
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = upload_tree(versions["v1"][0], BUCKET, s3, version="v1")
+    again = upload_tree(versions["v1"][0], BUCKET, s3, version="v1")
+    manifest_key = "models/v1/manifest.json"
+    assert first[manifest_key] != again[manifest_key]
+
+    assert promote.main(["--version", "v1", "--bucket", BUCKET, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"pinned manifest VersionId {again[manifest_key]}" in out
+    assert f"{promote.PIN_PARAMETER}={again[manifest_key]}" in out
+
+    # An older upload of the same version, chosen explicitly (a rollback to exact bytes).
+    argv = ["--version", "v1", "--bucket", BUCKET, "--dry-run"]
+    assert promote.main([*argv, "--manifest-version-id", first[manifest_key]]) == 0
+    assert f"{promote.PIN_PARAMETER}={first[manifest_key]}" in capsys.readouterr().out
+    assert promote.main([*argv, "--manifest-version-id", "no-such-version"]) == 1
+    assert "refusing to promote v1" in capsys.readouterr().err
 
 
 def test_promote_refuses_an_unpublished_version(published, capsys):
@@ -112,15 +157,37 @@ def test_deploy_command_keeps_samconfig_overrides(tmp_path: Path) -> None:
         'parameter_overrides = "ArtifactBucket=b ModelVersion=old MemorySize=2048"\n'
     )
     overrides = promote.deploy_overrides(samconfig, "prod")
-    command = promote.deploy_command(overrides, "prod", "v7")
+    command = promote.deploy_command(overrides, "prod", "v7", "Wq1.Ab5")
     assert command[:4] == ["sam", "deploy", "--config-env", "prod"]
-    assert command[5:] == ["ArtifactBucket=b", "ModelVersion=v7", "MemorySize=2048"]
+    assert command[5:] == [
+        "ArtifactBucket=b",
+        "ModelVersion=v7",
+        "MemorySize=2048",
+        "ManifestVersionId=Wq1.Ab5",
+    ]
 
 
-def test_versioned_keys_stay_under_the_granted_prefixes() -> None:
-    s = config.load({"S3_BUCKET": "b", "MODEL_VERSION": "2026-11-26"})
-    assert s.model.key == "models/2026-11-26/model.pkl"
-    assert s.train_features.key == "processed/2026-11-26/feature_engineered_train.csv"
-    assert s.manifest.key == "models/2026-11-26/manifest.json"
-    with pytest.raises(config.ConfigError):
-        config.load({"S3_BUCKET": "b", "MODEL_VERSION": "../../etc"})
+def test_deploy_command_is_what_sam_parses() -> None:
+    """SAM CLI's own parser reads the overrides, the empty pin included."""
+    from samcli.cli.types import CfnParameterOverridesType
+
+    command = promote.deploy_command({"ArtifactBucket": "b"}, "default", "v7", "")
+    parsed = CfnParameterOverridesType().convert(tuple(command[5:]), None, None)
+    assert parsed == {"ArtifactBucket": "b", "ModelVersion": "v7", "ManifestVersionId": ""}
+
+
+@pytest.mark.parametrize("uri", ["s3://", "bucket", "s3://bucket/models", "https://bucket"])
+def test_upload_takes_a_bucket_and_no_prefix(uri: str, capsys) -> None:
+    """The function reads the layout's keys at the bucket's root, so a prefix is refused."""
+    from training.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--demo", "--out", "unused", "--upload", uri])
+    assert "not an s3://BUCKET URI" in capsys.readouterr().err
+
+
+def test_upload_refuses_a_tree_of_another_version(versions, s3) -> None:
+    tree, _ = versions["v1"]
+    with pytest.raises(ValueError, match="holds version 'v1', not 'v2'"):
+        upload_tree(tree, BUCKET, s3, version="v2")
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="models/v2/")

@@ -5,7 +5,8 @@ Three views of the template are checked, because each catches what the others mi
 - the CloudFormation that the SAM transform produces for several parameter sets,
   linted again (only this view sees e.g. a dependency cycle through the resources
   SAM generates for AutoPublishAlias + DeploymentPreference);
-- the function role of that output with conditions evaluated, for the IAM checks.
+- properties of that output with parameters, conditions and intrinsics resolved by
+  SAM CLI's own resolver (the one `sam local` uses), for the IAM, API and alarm checks.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ from typing import Any
 import boto3
 import pytest
 from cfnlint.api import ManualArgs, lint
+from samcli.lib.intrinsic_resolver.intrinsic_property_resolver import IntrinsicResolver
+from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable
+from samcli.lib.providers.sam_base_provider import SamBaseProvider
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 from support import ROOT
+
+from predict_fn import config
 
 TEMPLATE = ROOT / "template.yaml"
 SAMCONFIG = ROOT / "samconfig.toml"
@@ -61,43 +67,42 @@ ON: dict[str, str] = {
     "TracingMode": "Active",
     "ApiAuth": "IAM",
     "CorsAllowedOrigins": "https://app.example.com,https://admin.example.com",
+    "ModelVersion": "2026-11-26",
     "ModelSha256": "0" * 64,
-    "ModelVersionId": "3sL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY",
     "ManifestVersionId": "Wq1.Ab5OZW5kz7MHPzpVQhJ8S6CDNtQ7",
 }
 PARAMETER_SETS = {"defaults": {"ArtifactBucket": BUCKET}, "off": OFF, "on": ON}
-PIN_PARAMETERS = [
-    "ModelVersionId",
-    "FreqEncoderVersionId",
-    "TargetEncoderVersionId",
-    "TrainFeaturesVersionId",
-    "ManifestVersionId",
-]
+# Room left for later issues (SnapStart, drift alarms) under issue 10's ceiling of 24.
+MAX_PARAMETERS = 24
 # Environment variable → (template parameter, its default). None: a literal value.
 ENVIRONMENT: dict[str, tuple[str | None, Any]] = {
     "S3_BUCKET": ("ArtifactBucket", None),
-    "MODEL_KEY": ("ModelKey", "models/model.pkl"),
-    "FREQ_ENCODER_KEY": ("FreqEncoderKey", "models/freq_encoder.pkl"),
-    "TARGET_ENCODER_KEY": ("TargetEncoderKey", "models/target_encoder.pkl"),
-    "TRAIN_FEATURES_KEY": ("TrainFeaturesKey", "processed/feature_engineered_train.csv"),
-    "MANIFEST_KEY": ("ManifestKey", "models/manifest.json"),
     "MODEL_VERSION": ("ModelVersion", ""),
     "MODEL_SHA256": ("ModelSha256", ""),
-    "MODEL_VERSION_ID": ("ModelVersionId", ""),
-    "FREQ_ENCODER_VERSION_ID": ("FreqEncoderVersionId", ""),
-    "TARGET_ENCODER_VERSION_ID": ("TargetEncoderVersionId", ""),
-    "TRAIN_FEATURES_VERSION_ID": ("TrainFeaturesVersionId", ""),
     "MANIFEST_VERSION_ID": ("ManifestVersionId", ""),
-    "AWS_ENDPOINT_URL_S3": ("S3EndpointUrl", ""),
-    "ARTIFACT_DIR": ("ArtifactDir", "/tmp/ml_artifacts"),
     "MAX_RECORDS": ("MaxRecords", 1000),
+    "AWS_ENDPOINT_URL_S3": (None, ""),
     "OMP_NUM_THREADS": (None, "1"),
-    "POWERTOOLS_SERVICE_NAME": ("ServiceName", "housets-predict"),
+    "POWERTOOLS_SERVICE_NAME": (None, {"Ref": "AWS::StackName"}),
     "POWERTOOLS_LOG_LEVEL": ("LogLevel", "INFO"),
     "POWERTOOLS_METRICS_NAMESPACE": ("MetricsNamespace", "HouseTS"),
     "LOG_EVENT": ("LogEvent", "false"),
     "POWERTOOLS_TRACE_DISABLED": (None, {"Fn::If": ["TracingActive", "false", "true"]}),
 }
+# What the handler reads from its environment (config.load), all of it. ARTIFACT_DIR is
+# the one the template does not set: Lambda's /tmp is the only choice, a code default.
+HANDLER_ENVIRONMENT = {
+    "S3_BUCKET",
+    "MODEL_VERSION",
+    "MODEL_SHA256",
+    "MANIFEST_VERSION_ID",
+    "ARTIFACT_DIR",
+    "MAX_RECORDS",
+    "LOG_EVENT",
+}
+CODE_DEFAULT_ONLY = {"ARTIFACT_DIR"}
+# The five keys the function reads, in the unversioned tree (config.py's one layout).
+LAYOUT_KEYS = (config.MANIFEST_KEY, *config.ARTIFACTS.values())
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -134,71 +139,69 @@ def translate(parameters: Mapping[str, str]) -> dict[str, Any]:
     return json.loads(_translated(tuple(sorted(parameters.items()))))
 
 
-class Evaluator:
-    """Just enough of CloudFormation to see what a resource becomes for given parameters."""
+class Resolved:
+    """The transform's output seen through SAM CLI's own intrinsic resolver.
 
-    NO_VALUE = object()
+    Parameter values are merged the way `sam local` merges them (pseudo parameters,
+    defaults, overrides), then made strings, as CloudFormation passes every parameter
+    (a Number default would otherwise compare unequal to "0" in a condition). SAM's
+    resolver turns `AWS::NoValue` into None and then fails on it inside Fn::If, so it
+    is given a marker instead, and values that resolve to the marker are dropped, which
+    is what CloudFormation does with them. Properties that only exist once deployed (a
+    version's GetAtt) are not resolved here.
+    """
 
-    def __init__(self, template: Mapping[str, Any], parameters: Mapping[str, str]) -> None:
-        self.template = template
-        self.values: dict[str, Any] = {
-            "AWS::Partition": PARTITION,
-            "AWS::Region": "us-east-1",
-            "AWS::StackName": "housets-test",
-            "AWS::AccountId": "123456789012",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        for name, spec in template.get("Parameters", {}).items():
-            value = str(parameters.get(name, spec.get("Default", "")))
-            if spec["Type"] == "CommaDelimitedList":
-                self.values[name] = value.split(",")
-            else:
-                self.values[name] = value
+    NO_VALUE = "<AWS::NoValue>"
+
+    def __init__(self, parameters: Mapping[str, str]) -> None:
+        self.template = translate(parameters)
+        values = SamBaseProvider._get_parameter_values(self.template, dict(parameters))
+        strings = {name: str(value) for name, value in values.items()}
+        symbols = IntrinsicsSymbolTable(
+            template=self.template, logical_id_translator={**strings, "AWS::NoValue": self.NO_VALUE}
+        )
+        self.resolver = IntrinsicResolver(self.template, symbols)
+
+    def __call__(self, value: Any) -> Any:
+        return self._drop(self.resolver.intrinsic_property_resolver(value, ignore_errors=False))
+
+    def _drop(self, value: Any) -> Any:
+        if value == self.NO_VALUE:
+            return None
+        if isinstance(value, list):
+            return [self._drop(v) for v in value if v != self.NO_VALUE]
+        if isinstance(value, dict):
+            return {k: self._drop(v) for k, v in value.items() if v != self.NO_VALUE}
+        return value
 
     def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.template["Conditions"][name]))
+        value = self(self.template["Conditions"][name])
+        assert isinstance(value, bool), (name, value)
+        return value
 
-    def _sub(self, match: re.Match[str]) -> str:
-        value = self.values.get(match.group(1))
-        return match.group(0) if value is None else str(value)
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [v for v in (self.resolve(x) for x in value) if v is not self.NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.NO_VALUE if arg == "AWS::NoValue" else self.values.get(arg, value)
-            if key == "Condition":
-                return self.condition(arg)
-            if key == "Fn::If":
-                return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
-            if key == "Fn::Equals":
-                left, right = (self.resolve(a) for a in arg)
-                return left == right
-            if key == "Fn::Not":
-                return not self.resolve(arg[0])
-            if key == "Fn::And":
-                return all(self.resolve(a) for a in arg)
-            if key == "Fn::Or":
-                return any(self.resolve(a) for a in arg)
-            if key == "Fn::Join":
-                return arg[0].join(self.resolve(arg[1]))
-            if key == "Fn::Sub" and isinstance(arg, str):
-                # Unknown names (resources, attributes) stay as written.
-                return re.sub(r"\$\{([^}!]+)\}", lambda m: self._sub(m), arg)
-        resolved = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not self.NO_VALUE}
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        return self.template["Resources"][logical_id]
 
 
 def function_role(parameters: Mapping[str, str]) -> dict[str, Any]:
     """The function's execution role as deployed with these parameters."""
-    template = translate(parameters)
-    role_ref = template["Resources"][FUNCTION]["Properties"]["Role"]
-    role = template["Resources"][role_ref["Fn::GetAtt"][0]]
-    return Evaluator(template, parameters).resolve(role["Properties"])
+    resolved = Resolved(parameters)
+    role_ref = resolved.resource(FUNCTION)["Properties"]["Role"]
+    return resolved(resolved.resource(role_ref["Fn::GetAtt"][0])["Properties"])
+
+
+def s3_arn(key: str) -> str:
+    return f"arn:{PARTITION}:s3:::{BUCKET}/{key}"
+
+
+def iam_allows(pattern: str, arn: str) -> bool:
+    """IAM resource matching: `*` is any run of characters ('/' included), `?` one."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, arn) is not None
+
+
+def granted_resources(parameters: Mapping[str, str]) -> set[str]:
+    return {r for s in statements(function_role(parameters)) for r in as_list(s["Resource"])}
 
 
 def statements(role: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -243,6 +246,34 @@ def samconfig_overrides(env: str) -> dict[str, str]:
     overrides = deploy["parameter_overrides"]
     items = overrides if isinstance(overrides, list) else overrides.split()
     return dict(item.split("=", 1) for item in items)
+
+
+def template_defaults() -> dict[str, str]:
+    return {
+        name: str(spec["Default"])
+        for name, spec in sam_source()["Parameters"].items()
+        if "Default" in spec
+    }
+
+
+# --- SAM CLI's resolver: an internal API, pinned by uv.lock; a change must show here ---
+
+
+def test_sam_resolver_resolves_what_these_tests_rely_on() -> None:
+    resolved = Resolved({"ArtifactBucket": BUCKET, "ApiAuth": "IAM", "CorsAllowedOrigins": "a,b"})
+    sub = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArtifactBucket}/models/*/model.pkl"}
+    assert resolved(sub) == f"arn:aws:s3:::{BUCKET}/models/*/model.pkl"
+    assert resolved({"Ref": "MaxRecords"}) == "1000"
+    assert resolved({"Fn::Join": ["+", {"Ref": "CorsAllowedOrigins"}]}) == "a+b"
+    no_value = {"Ref": "AWS::NoValue"}
+    assert resolved({"Fn::If": ["UseIamAuth", ["x"], no_value]}) == ["x"]
+    assert resolved({"k": {"Fn::If": ["TracingActive", "x", no_value]}, "j": 1}) == {"j": 1}
+    assert resolved([{"Fn::If": ["TracingActive", "x", no_value]}, "y"]) == ["y"]
+    assert resolved({"Ref": "FunctionErrorsAlarm"}) == "FunctionErrorsAlarm"
+    assert resolved.condition("UseIamAuth") is True
+    assert resolved.condition("NotifyByEmail") is False  # Fn::And over a Condition
+    assert resolved.condition("HasManifestPin") is False
+    assert resolved.condition("HasProvisionedConcurrency") is False  # "0", a string
 
 
 # --- the acceptance commands ---------------------------------------------------------
@@ -306,16 +337,16 @@ def test_function_policies_are_inline_documents_only() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
-def test_role_reads_only_the_two_artifact_prefixes(name: str) -> None:
+def test_role_reads_only_the_artifact_keys(name: str) -> None:
     parameters = PARAMETER_SETS[name]
     role = function_role(parameters)
     assert set(role.get("ManagedPolicyArns", [])) <= ALLOWED_MANAGED
 
-    pinned = any(parameters.get(p) for p in PIN_PARAMETERS)
+    pinned = bool(parameters.get("ManifestVersionId"))
     allowed_actions = {"s3:GetObject"} | ({"s3:GetObjectVersion"} if pinned else set())
-    expected_resources = {
-        f"arn:{PARTITION}:s3:::{BUCKET}/models/*",
-        f"arn:{PARTITION}:s3:::{BUCKET}/processed/*",
+    # Each layout key, unversioned and for any version: derived from config.py.
+    expected_resources = {s3_arn(k) for k in LAYOUT_KEYS} | {
+        s3_arn(config.versioned(k, "*")) for k in LAYOUT_KEYS
     }
     granted: set[str] = set()
     for statement in statements(role):
@@ -326,31 +357,64 @@ def test_role_reads_only_the_two_artifact_prefixes(name: str) -> None:
         assert set(as_list(statement["Resource"])) == expected_resources
         granted |= actions
     assert "s3:GetObject" in granted
-    # s3:GetObjectVersion exists only to make VersionId pins work, and only then.
+    # s3:GetObjectVersion exists only to make the manifest pin work, and only then.
     assert ("s3:GetObjectVersion" in granted) == pinned
 
 
-def test_role_follows_custom_prefixes() -> None:
-    parameters = {"ArtifactBucket": BUCKET, "ModelPrefix": "v2/models/", "ProcessedPrefix": "v2/"}
-    resources = {r for s in statements(function_role(parameters)) for r in as_list(s["Resource"])}
-    assert resources == {
-        f"arn:{PARTITION}:s3:::{BUCKET}/v2/models/*",
-        f"arn:{PARTITION}:s3:::{BUCKET}/v2/*",
-    }
+@pytest.mark.parametrize("version", ["", "2026-11-26", "v3.1_rc-2"])
+def test_role_allows_every_key_the_function_reads(version: str) -> None:
+    settings = config.load({"S3_BUCKET": BUCKET, "MODEL_VERSION": version})
+    keys = [settings.manifest.key, *(settings.key(name) for name in config.ARTIFACTS)]
+    patterns = granted_resources({"ArtifactBucket": BUCKET, "ModelVersion": version})
+    for key in keys:
+        assert any(iam_allows(p, s3_arn(key)) for p in patterns), key
 
 
-def test_default_keys_lie_under_the_granted_prefixes() -> None:
-    """A key outside both prefixes would deploy fine and then fail with AccessDenied."""
+@pytest.mark.parametrize(
+    "key",
+    [
+        "models/report.html",
+        "models/v1/notes.txt",
+        "processed/other.csv",
+        "raw/HouseTS.csv",
+        "data/models/model.pkl",
+        "manifest.json",
+    ],
+)
+def test_role_allows_nothing_else_in_the_bucket(key: str) -> None:
+    patterns = granted_resources(ON)
+    assert not any(iam_allows(p, s3_arn(key)) for p in patterns)
+    assert not any(iam_allows(p, f"arn:aws:s3:::other-bucket/{LAYOUT_KEYS[0]}") for p in patterns)
+
+
+# --- parameters: one way to name a model, every default written once --------------------
+
+
+def test_parameter_count_leaves_room() -> None:
+    assert len(sam_source()["Parameters"]) <= MAX_PARAMETERS
+
+
+def test_artifact_keys_are_not_parameters() -> None:
+    """The function derives every key from ModelVersion; no key or prefix is deployable."""
     parameters = sam_source()["Parameters"]
-    prefixes = (parameters["ModelPrefix"]["Default"], parameters["ProcessedPrefix"]["Default"])
-    for key in (
-        "ModelKey",
-        "FreqEncoderKey",
-        "TargetEncoderKey",
-        "TrainFeaturesKey",
-        "ManifestKey",
-    ):
-        assert parameters[key]["Default"].startswith(prefixes), key
+    assert not [n for n in parameters if n.endswith(("Key", "Prefix", "Dir"))]
+    defaults = {str(spec.get("Default", "")) for spec in parameters.values()}
+    top_folders = {key.split("/", 1)[0] + "/" for key in LAYOUT_KEYS}
+    assert not defaults & ({*LAYOUT_KEYS} | top_folders)
+    variables = sam_source()["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert not [v for v in variables if v.endswith(("_KEY", "_DIR"))]
+
+
+def test_the_model_is_named_by_version_and_one_pin() -> None:
+    names = set(sam_source()["Parameters"])
+    assert {"ArtifactBucket", "ModelVersion", "ModelSha256", "ManifestVersionId"} <= names
+    assert {n for n in names if "VersionId" in n} == {"ManifestVersionId"}
+
+
+def test_only_real_choices_are_parameters() -> None:
+    """The layers are built for x86_64 only and the service is named by its stack."""
+    names = set(sam_source()["Parameters"])
+    assert not names & {"Architecture", "ArtifactDir", "ServiceName", "S3EndpointUrl"}
 
 
 # --- the function, its environment and the code's defaults ------------------------------
@@ -370,26 +434,18 @@ def test_function_environment_comes_from_parameters() -> None:
 
 
 def test_template_defaults_match_predict_fn_config() -> None:
-    """config.py holds the code's defaults; the template must deploy the same ones."""
-    config = pytest.importorskip("predict_fn.config")
+    """A choice the template offers has a default there and a fallback in config.py (for a
+    run without the template); the two must be the same value."""
     parameters = sam_source()["Parameters"]
-    pairs = {
-        "MODEL_KEY": "ModelKey",
-        "FREQ_ENCODER_KEY": "FreqEncoderKey",
-        "TARGET_ENCODER_KEY": "TargetEncoderKey",
-        "TRAIN_FEATURES_KEY": "TrainFeaturesKey",
-        "MANIFEST_KEY": "ManifestKey",
-        "ARTIFACT_DIR": "ArtifactDir",
-        "MAX_RECORDS": "MaxRecords",
-    }
+    pairs = {"MAX_RECORDS": "MaxRecords", "METRICS_NAMESPACE": "MetricsNamespace"}
     for constant, parameter in pairs.items():
         assert str(getattr(config, constant)) == str(parameters[parameter]["Default"]), constant
 
 
 def test_every_variable_the_config_reads_is_declared() -> None:
     """A variable config.load() reads but the template does not set could not be configured
-    in AWS, nor overridden by `sam local invoke --env-vars`."""
-    config = pytest.importorskip("predict_fn.config")
+    in AWS, nor overridden by `sam local invoke --env-vars`; ARTIFACT_DIR alone is a code
+    default. The set read is the handler's whole environment contract."""
     declared = sam_source()["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
 
     class Recording(dict[str, str]):
@@ -410,8 +466,9 @@ def test_every_variable_the_config_reads_is_declared() -> None:
     env = Recording(S3_BUCKET=BUCKET)
     env.read = set()
     config.load(env)
-    assert env.read, "config.load() read no variable from the mapping it was given"
-    assert env.read <= set(declared), env.read - set(declared)
+    assert env.read == HANDLER_ENVIRONMENT
+    assert env.read - CODE_DEFAULT_ONLY <= set(declared), env.read - set(declared)
+    assert not CODE_DEFAULT_ONLY & set(declared)
 
 
 @pytest.mark.parametrize(
@@ -429,7 +486,6 @@ def test_every_variable_the_config_reads_is_declared() -> None:
 )
 def test_model_version_parameter_agrees_with_config(version: str, valid: bool) -> None:
     """What CloudFormation accepts as ModelVersion, config.load() accepts too (and vice versa)."""
-    config = pytest.importorskip("predict_fn.config")
     pattern = sam_source()["Parameters"]["ModelVersion"]["AllowedPattern"]
     assert bool(re.fullmatch(pattern, version)) is valid
     env = {"S3_BUCKET": BUCKET, "MODEL_VERSION": version}
@@ -464,9 +520,12 @@ def test_function_layers_and_build() -> None:
         assert layer["Metadata"]["BuildMethod"] == "makefile"
         assert layer["Properties"]["ContentUri"] == folder
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    # The layers hold x86_64 wheels (layers/*/Makefile), so the function is x86_64 too.
+    assert props["Architectures"] == ["x86_64"]
+    assert {resources[n]["Metadata"]["BuildArchitecture"] for n in ("CoreLayer", "MlLayer")} == {
+        "x86_64"
+    }
     parameters = sam_source()["Parameters"]
-    assert parameters["Architecture"]["Default"] == "x86_64"
-    assert set(parameters["Architecture"]["AllowedValues"]) == {"x86_64", "arm64"}
     assert parameters["MemorySize"]["Default"] == 1024
     assert parameters["Timeout"]["Default"] == 30
 
@@ -477,10 +536,11 @@ def test_function_layers_and_build() -> None:
 def test_provisioned_concurrency_is_off_at_zero(
     parameters: dict[str, str], provisioned: int | None
 ) -> None:
-    template = translate(parameters)
-    alias = template["Resources"][f"{FUNCTION}Aliaslive"]["Properties"]
-    config = Evaluator(template, parameters).resolve(alias).get("ProvisionedConcurrencyConfig")
-    got = None if config is None else int(config["ProvisionedConcurrentExecutions"])
+    resolved = Resolved(parameters)
+    alias = resolved.resource(f"{FUNCTION}Aliaslive")["Properties"]
+    # Only this property: the alias's FunctionVersion exists once deployed.
+    setting = resolved(alias.get("ProvisionedConcurrencyConfig", {"Ref": "AWS::NoValue"}))
+    got = None if setting is None else int(setting["ProvisionedConcurrentExecutions"])
     assert got == provisioned
 
 
@@ -490,23 +550,26 @@ def test_provisioned_concurrency_is_off_at_zero(
 @pytest.mark.parametrize("name", ["off", "on"])
 def test_http_api_routes_auth_cors(name: str) -> None:
     parameters = PARAMETER_SETS[name]
-    template = translate(parameters)
-    evaluator = Evaluator(template, parameters)
-    apis = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    resolved = Resolved(parameters)
+    apis = [
+        r for r in resolved.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"
+    ]
     assert len(apis) == 1
-    body = evaluator.resolve(apis[0]["Properties"]["Body"])
+    body = apis[0]["Properties"]["Body"]
     routes = {(m.upper(), p): op for p, item in body["paths"].items() for m, op in item.items()}
     assert set(routes) == {("POST", "/predict"), ("GET", "/health")}
     for operation in routes.values():
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["payloadFormatVersion"] == "2.0"
-        # The API invokes the live alias (provisioned concurrency, safe rollouts).
-        assert f"{FUNCTION}Aliaslive" in json.dumps(integration["uri"])
+        # The API invokes the live alias (provisioned concurrency, safe rollouts). Checked
+        # as SAM wrote it: SAM's resolver turns an alias Ref into the function's ARN.
+        assert f"${{{FUNCTION}Aliaslive}}" in integration["uri"]["Fn::Sub"]
+        security = resolved(operation.get("security", {"Ref": "AWS::NoValue"}))
         if parameters["ApiAuth"] == "IAM":
-            assert operation["security"] == [{"AWS_IAM": []}]
+            assert security == [{"AWS_IAM": []}]
         else:
-            assert "security" not in operation
-    cors = body.get("x-amazon-apigateway-cors")
+            assert security is None
+    cors = resolved(body.get("x-amazon-apigateway-cors", {"Ref": "AWS::NoValue"}))
     if parameters.get("CorsAllowedOrigins"):
         assert cors["allowOrigins"] == parameters["CorsAllowedOrigins"].split(",")
     else:
@@ -514,15 +577,19 @@ def test_http_api_routes_auth_cors(name: str) -> None:
 
 
 def test_http_api_stage_throttling_and_access_log() -> None:
-    template = translate({"ArtifactBucket": BUCKET})
-    stages = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    resolved = Resolved({"ArtifactBucket": BUCKET})
+    stages = [
+        r
+        for r in resolved.template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Stage"
+    ]
     assert len(stages) == 1
-    stage = Evaluator(template, {}).resolve(stages[0]["Properties"])
+    as_written = stages[0]["Properties"]["AccessLogSettings"]
+    assert as_written["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogGroup", "Arn"]}
+    stage = resolved(stages[0]["Properties"])
     throttling = stage["DefaultRouteSettings"]
-    assert int(throttling["ThrottlingBurstLimit"]) > 0
-    assert float(throttling["ThrottlingRateLimit"]) > 0
+    assert (throttling["ThrottlingBurstLimit"], throttling["ThrottlingRateLimit"]) == ("50", "20")
     access = stage["AccessLogSettings"]
-    assert access["DestinationArn"] == {"Fn::GetAtt": ["HttpApiAccessLogGroup", "Arn"]}
     # $context.error.messageString is a quoted JSON string once API Gateway fills it in.
     fields = json.loads(access["Format"].replace("$context.error.messageString", '"Not Found"'))
     assert {"requestId", "status", "routeKey"} <= set(fields)
@@ -543,18 +610,18 @@ def test_log_groups_have_retention_and_the_function_uses_its_own() -> None:
 @pytest.mark.parametrize("name", ["off", "on"])
 def test_alarms_and_deployment_preference(name: str) -> None:
     parameters = PARAMETER_SETS[name]
-    template = translate(parameters)
-    evaluator = Evaluator(template, parameters)
+    resolved = Resolved(parameters)
     alarms = {
         logical
-        for logical, resource in template["Resources"].items()
+        for logical, resource in resolved.template["Resources"].items()
         if resource["Type"] == "AWS::CloudWatch::Alarm"
-        and evaluator.condition(resource.get("Condition", "CreateAlarms"))
+        and resolved.condition(resource.get("Condition", "CreateAlarms"))
     }
-    group = evaluator.resolve(template["Resources"][f"{FUNCTION}DeploymentGroup"]["Properties"])
-    config_name = evaluator.resolve(group["DeploymentConfigName"])
-    assert parameters["DeploymentType"] in json.dumps(config_name)
-    rollback_alarms = {a["Name"]["Ref"] for a in group["AlarmConfiguration"].get("Alarms", [])}
+    group = resolved(resolved.resource(f"{FUNCTION}DeploymentGroup")["Properties"])
+    assert (
+        group["DeploymentConfigName"] == f"CodeDeployDefault.Lambda{parameters['DeploymentType']}"
+    )
+    rollback_alarms = {a["Name"] for a in group["AlarmConfiguration"].get("Alarms", [])}
     if parameters["AlarmsEnabled"] == "true":
         assert alarms == {
             "FunctionErrorsAlarm",
@@ -582,17 +649,17 @@ def test_outputs() -> None:
 def test_samconfig_environment(env: str) -> None:
     from samcli.lib.config.samconfig import SamConfig
 
-    config = SamConfig(str(ROOT))  # the SAM CLI's own reader
-    deploy = config.get_all(["deploy"], "parameters", env=env)
+    samconfig = SamConfig(str(ROOT))  # the SAM CLI's own reader
+    deploy = samconfig.get_all(["deploy"], "parameters", env=env)
     assert deploy["stack_name"]
     assert deploy["region"]
     assert deploy["resolve_s3"] is True
     assert "CAPABILITY_IAM" in deploy["capabilities"]
     assert deploy["confirm_changeset"] is True
-    assert config.get_all(["build"], "parameters", env=env)["parallel"] is True
+    assert samconfig.get_all(["build"], "parameters", env=env)["parallel"] is True
 
     overrides = samconfig_overrides(env)
-    assert {"ArtifactBucket", "ModelKey", "ManifestKey"} <= set(overrides)
+    assert "ArtifactBucket" in overrides
     problems = check_parameter_values(sam_source(), overrides)
     # Only the bucket placeholder is rejected, on purpose (see samconfig.toml).
     assert problems == [p for p in problems if p.startswith("ArtifactBucket=REPLACE-ME")]
@@ -608,14 +675,25 @@ def test_samconfig_environment(env: str) -> None:
 def test_samconfig_prod_differs_where_it_matters() -> None:
     from samcli.lib.config.samconfig import SamConfig
 
-    config = SamConfig(str(ROOT))
+    samconfig = SamConfig(str(ROOT))
     names = {
-        config.get_all(["deploy"], "parameters", env=e)["stack_name"] for e in ("default", "prod")
+        samconfig.get_all(["deploy"], "parameters", env=e)["stack_name"]
+        for e in ("default", "prod")
     }
     assert len(names) == 2
-    prod = samconfig_overrides("prod")
+    prod = {**template_defaults(), **samconfig_overrides("prod")}
     assert prod["DeploymentType"] != "AllAtOnce"
     assert prod["AlarmsEnabled"] == "true"
+
+
+@pytest.mark.parametrize("env", ["default", "prod"])
+def test_samconfig_lists_only_what_differs_from_the_template(env: str) -> None:
+    """A default written again in samconfig.toml would silently stop following the template."""
+    defaults = template_defaults()
+    repeated = {k: v for k, v in samconfig_overrides(env).items() if defaults.get(k) == v}
+    assert repeated == {}
+    # `make promote` owns these: it passes both on every deploy.
+    assert not {"ModelVersion", "ManifestVersionId"} & set(samconfig_overrides(env))
 
 
 def test_parameter_sets_are_valid() -> None:
