@@ -544,6 +544,41 @@ def test_provisioned_concurrency_is_off_at_zero(
     assert got == provisioned
 
 
+@pytest.mark.parametrize(
+    ("parameters", "snapstart", "provisioned"),
+    [
+        ({"ArtifactBucket": BUCKET}, True, None),  # the default: SnapStart on
+        ({"ArtifactBucket": BUCKET, "SnapStart": "None"}, False, None),
+        ({"ArtifactBucket": BUCKET, "ProvisionedConcurrency": "3"}, False, 3),  # PC wins
+        ({"ArtifactBucket": BUCKET, "SnapStart": "None", "ProvisionedConcurrency": "3"}, False, 3),
+    ],
+)
+def test_snapstart_and_provisioned_concurrency_are_never_on_together(
+    parameters: dict[str, str], snapstart: bool, provisioned: int | None
+) -> None:
+    resolved = Resolved(parameters)
+    function = resolved.resource(FUNCTION)["Properties"]
+    setting = resolved(function.get("SnapStart", {"Ref": "AWS::NoValue"}))
+    assert (setting == {"ApplyOn": "PublishedVersions"}) is snapstart
+    assert setting in (None, {"ApplyOn": "PublishedVersions"})
+    alias = resolved.resource(f"{FUNCTION}Aliaslive")["Properties"]
+    pc = resolved(alias.get("ProvisionedConcurrencyConfig", {"Ref": "AWS::NoValue"}))
+    assert (None if pc is None else int(pc["ProvisionedConcurrentExecutions"])) == provisioned
+    assert not (snapstart and provisioned)
+
+
+def test_snapstart_parameter_and_its_limits() -> None:
+    """Lambda refuses SnapStart with EFS or more than 512 MB of /tmp: the function has neither."""
+    template = sam_source()
+    parameter = template["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "PublishedVersions"
+    assert parameter["AllowedValues"] == ["PublishedVersions", "None"]
+    properties = template["Resources"][FUNCTION]["Properties"]
+    assert "FileSystemConfigs" not in properties
+    assert properties.get("EphemeralStorage", {"Size": 512})["Size"] <= 512
+    assert properties["AutoPublishAlias"] == "live"  # SnapStart applies to published versions
+
+
 # --- the HTTP API ------------------------------------------------------------------------
 
 
