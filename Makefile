@@ -26,7 +26,7 @@ ENV ?= default
 SOAK_SECONDS ?= 60
 PORT ?= 3000
 
-.PHONY: help setup lint format test test-fast train build size serve invoke bench soak promote requirements clean
+.PHONY: help setup lint format test test-fast train build size serve invoke bench soak promote smoke requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,9 +78,12 @@ bench: setup build ## cold start, latency, memory and size against the reference
 soak: setup ## long load + faults + deeper fuzzing on loopback (SOAK_SECONDS, default 60)
 	SOAK_SECONDS=$(SOAK_SECONDS) FUZZ_EXAMPLES=400 FUZZ_SECONDS=600 $(RUN) pytest tests/reliability -v
 
-promote: setup ## verify model VERSION in S3, then sam deploy with ModelVersion=VERSION (ENV=prod)
+promote: setup ## load + probe model VERSION from S3, then sam deploy it with its manifest pin (ENV=prod)
 	@test -n "$(VERSION)" || { echo "usage: make promote VERSION=<version> [ENV=prod]" >&2; exit 2; }
 	$(RUN) python -m training.promote --version $(VERSION) --config-env $(ENV)
+
+smoke: setup ## replay events/ and the README's curls against a deployed STACK (or URL=.../predict)
+	$(RUN) python -m local.smoke $(if $(URL),--url $(URL),$(if $(STACK),--stack $(STACK)))
 
 clean: ## remove build output and cached artifacts
 	rm -rf .aws-sam .artifacts

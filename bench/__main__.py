@@ -13,13 +13,10 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from bench import coldstart, inputs, latency, report, s3files, size
-from bench.sandbox import FLOOR_IMPORTS, Runtime
-from local.s3 import client, moto_server, seed
+from bench.handlers import FLOOR_IMPORTS, handlers
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_BUCKET = "bench-artifacts"
@@ -37,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--runs", type=int, default=5, help="cold starts per scenario")
     parser.add_argument("--calls", type=int, default=200, help="warm calls per batch size")
-    parser.add_argument(
-        "--large-rows", type=int, default=1_000_000, help="rows of the large training CSV"
-    )
+    parser.add_argument("--large-rows", type=int, default=1_000_000, help="rows of the large CSV")
     parser.add_argument(
         "--cpus",
         type=int,
@@ -47,42 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         help="CPUs each handler process may use (0: all); Lambda gives at most one vCPU "
         "below 1,769 MB, the template's default is 1,024 MB",
     )
-    parser.add_argument(
-        "--s3",
-        choices=("files", "moto"),
-        default="files",
-        help="S3 stand-in: a range-efficient folder server (default) or moto_server, whose "
-        "GETs cost time in proportion to the object's size (see bench/s3files.py)",
-    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     return parser
 
 
-@contextmanager
-def s3_endpoint(kind: str, buckets: dict[str, Path], work: Path) -> Iterator[str]:
-    """An S3 endpoint on loopback whose buckets hold the given artifact trees."""
-    if kind == "files":
-        root = work / "s3"
-        root.mkdir()
-        for bucket, tree in buckets.items():
-            (root / bucket).symlink_to(tree.resolve(), target_is_directory=True)
-        with s3files.serve(root) as endpoint:
-            yield endpoint
-        return
-    with moto_server() as server:
-        s3 = client(server.endpoint)
-        for bucket, tree in buckets.items():
-            seed(s3, bucket, tree)
-        yield server.endpoint
-
-
-def _large_label(rows: int) -> str:
-    return f"{rows / 1e6:g}M-row CSV" if rows >= 1_000_000 else f"{rows:,}-row CSV"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    started = time.monotonic()
+    began = time.monotonic()
     try:
         sizes = size.totals(args.build_dir)
     except FileNotFoundError as error:
@@ -92,20 +58,25 @@ def main(argv: list[str] | None = None) -> int:
     tree = inputs.artifact_tree(args.artifacts)
     print(f"preparing a {args.large_rows:,}-row training CSV (cached)", file=sys.stderr)
     large_tree = inputs.large_tree(tree, args.large_rows)
-    large = _large_label(args.large_rows)
-
+    rows = args.large_rows
+    large = f"{rows / 1e6:g}M-row CSV" if rows >= 1_000_000 else f"{rows:,}-row CSV"
+    # A handler limited to `cpus` CPUs sees what its threads (OpenMP, s3transfer) gain in Lambda.
+    cpus = sorted(os.sched_getaffinity(0))[-args.cpus :] if args.cpus else None
+    events = inputs.events(args.build_dir / "template.yaml")
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
-        buckets = {SMALL_BUCKET: tree, LARGE_BUCKET: large_tree}
-        with s3_endpoint(args.s3, buckets, work) as endpoint:
-            events = inputs.write_events(work / "events")
-            runtime = Runtime(args.build_dir, work, endpoint, args.cpus)
-            plan = coldstart.scenarios(runtime, events[1], SMALL_BUCKET, LARGE_BUCKET, large)
+        for bucket, source in ((SMALL_BUCKET, tree), (LARGE_BUCKET, large_tree)):
+            (work / "s3").mkdir(exist_ok=True)
+            (work / "s3" / bucket).symlink_to(source.resolve(), target_is_directory=True)
+        with s3files.serve(work / "s3") as endpoint, (work / "handlers.log").open("a") as log:
+            started = handlers(args.build_dir, work, endpoint)
+            buckets = {"": SMALL_BUCKET, f", {large}": LARGE_BUCKET}
+            plan = coldstart.scenarios(started, events[min(events)], buckets, log, cpus)
             print(f"cold starts: {args.runs} counted rounds of {len(plan)}", file=sys.stderr)
             cold = coldstart.summarize(coldstart.measure(args.runs, plan))
             print(f"warm latency: {args.calls} calls per batch size", file=sys.stderr)
-            warm = latency.measure(runtime, SMALL_BUCKET, events, args.calls)
-
+            pair = {name: started[name] for name in ("ours", "reference")}
+            warm = latency.measure(pair, SMALL_BUCKET, events, args.calls, log, cpus)
     machine["load_average_end"] = os.getloadavg()
     results = {
         "machine": machine,
@@ -114,11 +85,10 @@ def main(argv: list[str] | None = None) -> int:
             "calls": args.calls,
             "large_rows": args.large_rows,
             "large_label": large,
-            "s3": args.s3,
             "cpus": args.cpus,
             "floor_imports": FLOOR_IMPORTS,
             "artifacts": str(tree),
-            "seconds": round(time.monotonic() - started, 1),
+            "seconds": round(time.monotonic() - began, 1),
         },
         "cold_start": cold,
         "warm": warm,

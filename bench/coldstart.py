@@ -10,53 +10,91 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
-from bench.sandbox import Runtime
+from bench.handlers import Handler, answer
 from bench.stats import spread
 
 PHASES = ("interpreter_ms", "imports_ms", "fetch_ms", "load_ms", "first_prediction_ms")
 MEASURES = (*PHASES, "total_ms", "peak_rss_mib")
+Scenario = Callable[[], dict[str, float]]
 
 
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    start: Callable[[], dict[str, Any]]
+def cold_start(
+    handler: Handler, bucket: str, event: dict[str, Any], log: IO[str], cpus: list[int] | None
+) -> dict[str, float]:
+    """Spawn to first answer, from the host's replies: its init, then the first request.
+
+    Imports are what init took beyond the timed phases, plus the imports the first
+    request ran (unpickling imports lightgbm); the first prediction is what remains of
+    the request once its phases and imports are taken out.
+    """
+    with handler.start(bucket, log, cpus) as container:
+        init = container.first
+        sample = {"interpreter_ms": init["interpreter_ms"]}
+        if not handler.layout.handler:  # the import floor
+            return {
+                **sample,
+                "imports_ms": init["init_ms"],
+                "total_ms": init["at_ms"],
+                **_rss(init),
+            }
+        first = answer(container, event)
+    phases = [name for name in init["spent_ms"] if name != "imports"]
+    during = {name: first["spent_ms"][name] - init["spent_ms"][name] for name in init["spent_ms"]}
+    return {
+        **sample,
+        "imports_ms": init["init_ms"]
+        - sum(init["spent_ms"][p] for p in phases)
+        + during["imports"],
+        **{f"{name}_ms": first["spent_ms"][name] for name in phases},
+        "first_prediction_ms": first["duration_ms"] - sum(during.values()),
+        "total_ms": first["at_ms"],
+        **_rss(first),
+    }
 
 
 def scenarios(
-    runtime: Runtime, event: Path, small_bucket: str, large_bucket: str, large_label: str
-) -> list[Scenario]:
-    """The import floor, then ours and the reference against each training CSV."""
-    found = [Scenario("import floor", runtime.import_floor)]
-    for suffix, bucket in (("", small_bucket), (f", {large_label}", large_bucket)):
-        for impl, target in (("ours", runtime.ours), ("reference", runtime.reference)):
-            found.append(
-                Scenario(impl + suffix, lambda t=target, b=bucket: runtime.cold_start(t, b, event))
-            )
-    return found
+    handlers: dict[str, Handler],
+    event: dict[str, Any],
+    buckets: dict[str, str],
+    log: IO[str],
+    cpus: list[int] | None,
+) -> dict[str, Scenario]:
+    """The import floor, then ours and the reference against each training CSV (buckets:
+    label suffix → bucket)."""
+    plan: dict[str, Scenario] = {
+        "import floor": partial(cold_start, handlers["import floor"], "", event, log, cpus)
+    }
+    for suffix, bucket in buckets.items():
+        for name in ("ours", "reference"):
+            plan[name + suffix] = partial(cold_start, handlers[name], bucket, event, log, cpus)
+    return plan
 
 
-def measure(runs: int, plan: list[Scenario]) -> dict[str, list[dict[str, Any]]]:
-    samples: dict[str, list[dict[str, Any]]] = {s.name: [] for s in plan}
+def _rss(reply: dict[str, Any]) -> dict[str, float]:
+    return {"rss_mib": reply["rss_mib"], "peak_rss_mib": reply["peak_rss_mib"]}
+
+
+def measure(runs: int, plan: dict[str, Scenario]) -> dict[str, list[dict[str, float]]]:
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in plan}
+    names = list(plan)
     for round_ in range(runs + 1):
-        shift = round_ % len(plan)
-        for scenario in plan[shift:] + plan[:shift]:
-            sample = scenario.start()
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            sample = plan[name]()
             if round_:
-                samples[scenario.name].append(sample)
+                samples[name].append(sample)
             print(
-                f"  cold start {round_}/{runs} {scenario.name:<32}{sample['total_ms']:>9.0f} ms"
+                f"  cold start {round_}/{runs} {name:<32}{sample['total_ms']:>9.0f} ms"
                 + ("" if round_ else " (warm-up, not counted)"),
                 file=sys.stderr,
             )
     return samples
 
 
-def summarize(samples: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+def summarize(samples: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, Any]]:
     """Per scenario: median/min/max of every measure it has, and the raw runs."""
     return {
         name: {

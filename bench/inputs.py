@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from local.api import event
 from local.artifacts import ensure
-from local.events import HttpRequest, to_event
 from predict_fn.artifacts import sha256_file
 from predict_fn.config import MANIFEST_KEY, TRAIN_FEATURES_KEY
 from predict_fn.contract import LABEL
@@ -80,22 +80,11 @@ def records(count: int) -> list[dict[str, Any]]:
     return json.loads(json.dumps(cleaned.to_dict(orient="records"), default=int))
 
 
-def predict_event(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    """POST /predict as HTTP API hands it to the function (payload format 2.0)."""
-    body = json.dumps({"records": batch}).encode()
-    request = HttpRequest("POST", "/predict", "", [("content-type", "application/json")], body)
-    return to_event(
-        request, route_key="POST /predict", path_parameters={}, request_id="bench", api_id="bench"
-    )
-
-
-def write_events(directory: Path) -> dict[int, Path]:
-    """One /predict event file per batch size, the batches being prefixes of one record set."""
-    directory.mkdir(parents=True, exist_ok=True)
+def events(template: Path) -> dict[int, dict[str, Any]]:
+    """POST /predict per batch size, as the local gateway hands it to the function (payload
+    v2); the batches are prefixes of one record set."""
     pool = records(max(BATCH_SIZES))
-    paths = {}
-    for size in BATCH_SIZES:
-        path = directory / f"predict_{size}.json"
-        path.write_text(json.dumps(predict_event(pool[:size])))
-        paths[size] = path
-    return paths
+    return {
+        size: event(template, "POST", "/predict", json={"records": pool[:size]})
+        for size in BATCH_SIZES
+    }

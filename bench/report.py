@@ -1,8 +1,9 @@
-"""Machine facts, the acceptance ratios and the Markdown tables of a benchmark run."""
+"""Machine facts, issue 6's acceptance ratios and the Markdown tables of a benchmark run."""
 
 from __future__ import annotations
 
 import math
+import operator
 import os
 import platform
 import subprocess
@@ -13,37 +14,25 @@ from typing import Any
 from bench.coldstart import PHASES
 from bench.size import LIMIT
 
-MIB = 1024 * 1024
 # Lambda bills memory in 1 MB steps; 64 MB steps keep the suggestion readable.
 MEMORY_STEP_MB = 64
 MEMORY_HEADROOM = 1.25
-S3_STAND_INS = {"files": "a loopback folder server (bench/s3files.py)", "moto": "moto_server"}
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def _commit(root: Path) -> str | None:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-    )
-    return result.stdout.strip() or None
+HANDLERS = ("ours", "reference", "ratio")
 
 
 def machine(root: Path) -> dict[str, Any]:
     """What the numbers depend on; load average says how quiet the machine was."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True)
     return {
         "date": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "cpu": _cpu_model(),
+        "cpu": models[0] if models else platform.processor() or "unknown",
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "commit": _commit(root),
+        "commit": commit.stdout.decode().strip() or None,
         "load_average_start": os.getloadavg(),
     }
 
@@ -55,8 +44,6 @@ def targets(cold: dict[str, Any], warm: dict[str, Any], large: str) -> list[dict
         return float(cold[name]["total_ms"]["median"])
 
     one = min(warm["ours"])
-    ours_p50 = warm["ours"][one]["p50_ms"]
-    ref_p50 = warm["reference"][one]["p50_ms"]
     rows = [
         ("cold start / import floor", total("ours") / total("import floor"), "<=", 1.3),
         ("cold start / reference", total("ours") / total("reference"), "<=", 1.0),
@@ -66,89 +53,84 @@ def targets(cold: dict[str, Any], warm: dict[str, Any], large: str) -> list[dict
             "<=",
             0.5,
         ),
-        (f"warm p50, {one} record: reference / ours", ref_p50 / ours_p50, ">=", 5.0),
+        (
+            f"warm p50, {one} record: reference / ours",
+            warm["reference"][one]["p50_ms"] / warm["ours"][one]["p50_ms"],
+            ">=",
+            5.0,
+        ),
     ]
+    meets = {"<=": operator.le, ">=": operator.ge}
     return [
-        {
-            "target": name,
-            "value": value,
-            "bound": f"{op} {bound:g}",
-            "met": value <= bound if op == "<=" else value >= bound,
-        }
+        {"target": name, "value": value, "bound": f"{op} {bound:g}", "met": meets[op](value, bound)}
         for name, value, op, bound in rows
     ]
 
 
 def memory_setting(peak_mib: float) -> int:
     """The smallest Lambda memory size, in MEMORY_STEP_MB steps, with the headroom over peak."""
-    needed = peak_mib * MIB * MEMORY_HEADROOM / 1e6  # Lambda's MB are 10^6 bytes
+    needed = peak_mib * 1024 * 1024 * MEMORY_HEADROOM / 1e6  # Lambda's MB are 10^6 bytes
     return max(128, math.ceil(needed / MEMORY_STEP_MB) * MEMORY_STEP_MB)
+
+
+def _table(head: list[str], rows: list[list[str]], align: str = "---:") -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|---|" + f"{align}|" * (len(head) - 1)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _peak(figures: dict[str, float]) -> float:
+    """A host's peak RSS, or the median of a cold start's."""
+    return figures.get("peak_rss_mib", figures.get("median", 0.0))
 
 
 def _ms(spread: dict[str, float]) -> str:
     return f"{spread['median']:,.0f} [{spread['min']:,.0f}-{spread['max']:,.0f}]"
 
 
-def _cold_table(cold: dict[str, Any]) -> list[str]:
-    heads = ["total", *(p.removesuffix("_ms").replace("_", " ") for p in PHASES)]
-    lines = [
-        "| | " + " | ".join(heads) + " | peak RSS MiB |",
-        "|---" * (len(heads) + 2) + "|",
-    ]
-    for name, row in cold.items():
-        cells = [_ms(row[m]) if m in row else "" for m in ("total_ms", *PHASES)]
-        lines.append(
-            f"| {name} | " + " | ".join(cells) + f" | {row['peak_rss_mib']['median']:,.0f} |"
-        )
-    return lines
-
-
-def _warm_table(warm: dict[str, Any]) -> list[str]:
-    lines = [
-        "| records | ours p50 | ours p99 | reference p50 | reference p99 | ratio p50 | ratio p99 |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for size, ours in warm["ours"].items():
-        ref = warm["reference"][size]
-        lines.append(
-            f"| {size} | {ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} | {ref['p50_ms']:.2f} "
-            f"| {ref['p99_ms']:.2f} | {ref['p50_ms'] / ours['p50_ms']:.1f}x "
-            f"| {ref['p99_ms'] / ours['p99_ms']:.1f}x |"
-        )
-    return lines
-
-
-def _memory_table(memory: dict[str, Any], cold: dict[str, Any], large: str) -> list[str]:
-    lines = [
-        "| | peak RSS after cold start | after 1000-record requests | memory setting |",
-        "|---|---:|---:|---:|",
-    ]
-    for name, stages in memory.items():
-        cold_peak = stages["after_cold_start"]["peak_rss_mib"]
-        warm_peak = stages["after_1000_records"]["peak_rss_mib"]
-        lines.append(
-            f"| {name} | {cold_peak:,.0f} MiB | {warm_peak:,.0f} MiB "
-            f"| {memory_setting(warm_peak):,} MB |"
-        )
-    for impl in ("ours", "reference"):
-        peak = cold[f"{impl}, {large}"]["peak_rss_mib"]["median"]
-        lines.append(f"| {impl}, {large} | {peak:,.0f} MiB | | {memory_setting(peak):,} MB |")
-    return lines
-
-
-def _size_table(sizes: dict[str, int]) -> list[str]:
-    lines = ["| package | unzipped bytes |", "|---|---:|"]
-    lines += [f"| {name} | {size:,} |" for name, size in sizes.items() if name != "total"]
-    total = sizes["total"]
-    lines.append(f"| **total** | **{total:,}** |")
-    lines.append(f"| margin to {LIMIT:,} | {LIMIT - total:,} ({(LIMIT - total) / LIMIT:.1%}) |")
-    return lines
-
-
 def markdown(results: dict[str, Any]) -> str:
-    m = results["machine"]
-    settings = results["settings"]
-    large = settings["large_label"]
+    m, settings, cold = results["machine"], results["settings"], results["cold_start"]
+    latency, memory, large = (
+        results["warm"]["latency"],
+        results["warm"]["memory"],
+        settings["large_label"],
+    )
+    phases = [p.removesuffix("_ms").replace("_", " ") for p in PHASES]
+    cold_rows = [
+        [name]
+        + [_ms(row[k]) if k in row else "" for k in ("total_ms", *PHASES)]
+        + [f"{row['peak_rss_mib']['median']:,.0f}"]
+        for name, row in cold.items()
+    ]
+    warm_rows = []
+    for size, ours in latency["ours"].items():
+        ref = latency["reference"][size]
+        warm_rows.append(
+            [str(size)]
+            + [f"{r[k]:.2f}" for r in (ours, ref) for k in ("p50_ms", "p99_ms")]
+            + [f"{ref[k] / ours[k]:.1f}x" for k in ("p50_ms", "p99_ms")]
+        )
+    peaks = {name: (s["after_cold_start"], s["after_1000_records"]) for name, s in memory.items()}
+    peaks |= {
+        f"{impl}, {large}": (cold[f"{impl}, {large}"]["peak_rss_mib"], None) for impl in peaks
+    }
+    memory_rows = [
+        [
+            name,
+            f"{_peak(cold_peak):,.0f} MiB",
+            f"{_peak(warm):,.0f} MiB" if warm else "",
+            f"{memory_setting(_peak(warm or cold_peak)):,} MB",
+        ]
+        for name, (cold_peak, warm) in peaks.items()
+    ]
+    sizes = results["size"]
+    size_rows = [[name, f"{size:,}"] for name, size in sizes.items() if name != "total"]
+    margin = LIMIT - sizes["total"]
+    size_rows += [["**total**", f"**{sizes['total']:,}**"]]
+    size_rows += [[f"margin to {LIMIT:,}", f"{margin:,} ({margin / LIMIT:.1%})"]]
+    target_rows = [
+        [t["target"], f"{t['value']:.2f}", t["bound"], "yes" if t["met"] else "NO"]
+        for t in results["targets"]
+    ]
     start, end = m["load_average_start"], m["load_average_end"]
     lines = [
         f"## Benchmarks ({m['date']}, commit {m['commit']})",
@@ -156,38 +138,36 @@ def markdown(results: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['usable_cores']} of {m['cores']} cores, {m['platform']}, "
         f"Python {m['python']}. Load average {start[0]:.2f} at start, {end[0]:.2f} at end: "
         "absolute times depend on the machine and its load, the ratios much less. "
-        f"Each handler process ran on {settings['cpus'] or 'all'} CPU(s); S3 was "
-        f"{S3_STAND_INS[settings['s3']]}.",
+        f"Each handler process ran on {settings['cpus'] or 'all'} CPU(s); S3 was a loopback "
+        "folder server (bench/s3files.py).",
         "",
         f"### Cold start, ms: median [min-max] of {settings['runs']} fresh processes",
         "",
         "Spawn to the first /predict response, from the `sam build` output. "
         "The import floor only imports " + ", ".join(settings["floor_imports"]) + ".",
         "",
-        *_cold_table(results["cold_start"]),
+        *_table(["", "total", *phases, "peak RSS MiB"], cold_rows, "---"),
         "",
         f"### Warm latency, ms of handler time over {settings['calls']} calls",
         "",
-        *_warm_table(results["warm"]["latency"]),
+        *_table(["records", *(f"{h} {q}" for h in HANDLERS for q in ("p50", "p99"))], warm_rows),
         "",
         "### Memory",
         "",
-        *_memory_table(results["warm"]["memory"], results["cold_start"], large),
+        *_table(
+            ["", "peak RSS after cold start", "after 1000-record requests", "memory setting"],
+            memory_rows,
+        ),
         "",
         f"Memory setting: the smallest {MEMORY_STEP_MB} MB step above "
         f"{MEMORY_HEADROOM:g}x the peak; more memory also buys CPU.",
         "",
         "### Size of the build, function + layers",
         "",
-        *_size_table(results["size"]),
+        *_table(["package", "unzipped bytes"], size_rows),
         "",
         "### Targets (issue 6)",
         "",
-        "| target | measured | bound | met |",
-        "|---|---:|---:|---|",
-    ]
-    lines += [
-        f"| {t['target']} | {t['value']:.2f} | {t['bound']} | {'yes' if t['met'] else 'NO'} |"
-        for t in results["targets"]
+        *_table(["target", "measured", "bound", "met"], target_rows),
     ]
     return "\n".join(lines) + "\n"

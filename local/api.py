@@ -1,9 +1,13 @@
-"""`python -m local.api`: the HTTP API of template.yaml on loopback, without Docker.
+"""`python -m local.api`: template.yaml's HTTP API on loopback, served by SAM CLI's own gateway.
 
-The Docker-free counterpart of `sam local start-api`: werkzeug's threaded server takes
-the HTTP, the gateway below behaves like API Gateway HTTP API where a client can tell
-(route matching, 404/413/500/503 bodies, payload v2 both ways), and the function runs
-in-process in one Container (see local.container for the concurrency contract).
+LocalApigwService (the Flask app behind `sam local start-api`) matches the routes,
+builds the payload v2 event and turns the function's result into HTTP; the function
+runs in local.runner's containers. The subclass below changes only what a client of
+the real HTTP API would see differently: unknown path or wrong method `404 {"message":
+"Not Found"}` (SAM answers REST API's 403), bodies over 10 MB `413`, a function past
+its timeout `503`, non-text bodies base64-encoded, and a fresh request id and time in
+every event (SAM computes its defaults once, at import). GET /openapi.json serves
+local.openapi's document.
 """
 
 from __future__ import annotations
@@ -13,208 +17,168 @@ import base64
 import json
 import logging
 import os
-import re
 import signal
 import sys
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Flask, Request, Response
+from samcli.local.apigw.event_constructor import construct_v2_event_http
+from samcli.local.apigw.local_apigw_service import LocalApigwService
+from samcli.local.apigw.path_converter import PathConverter
 from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
-from local import openapi
-from local import template as tpl
-from local.cli import (
-    add_function_arguments,
-    configure_logging,
-    function_env,
-    load_function,
-    reexec_with_layer_libraries,
-    shield_from_signals,
-)
-from local.container import PAYLOAD_LIMIT, Container, import_roots
-from local.events import HttpRequest, HttpResponse, InvalidResponse, gateway_error, to_event
-from local.events import to_response as http_response
-
-log = logging.getLogger("local")
+from local import openapi, sam
+from local.runner import FunctionTimedOut, PayloadTooLarge
+from local.s3 import EnvVars
 
 BODY_LIMIT = 10 * 1024 * 1024  # HTTP API's request payload quota
-API_ID = "local"
+TEXT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
+BUILT_TEMPLATE = Path(".aws-sam/build/template.yaml")
+READY = "Local API ready on {base}"
 
 
-class _LimitedRequest(Request):
-    max_content_length = BODY_LIMIT
+def gateway_error(status: int, message: str) -> Response:
+    """An answer of API Gateway itself, in its JSON shape."""
+    return Response(json.dumps({"message": message}), status, mimetype="application/json")
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRoute:
-    route: tpl.Route
-    pattern: re.Pattern[str]
-
-
-def _compile(route: tpl.Route) -> re.Pattern[str]:
-    if route.path == "$default":
-        return re.compile(r".*")
-    regex = ""
-    for part in re.split(r"(\{[^}]+\})", route.path):
-        if part.startswith("{"):
-            name = part[1:-1]
-            if name.endswith("+"):
-                regex += f"(?P<{name[:-1]}>.+)"
-            else:
-                regex += f"(?P<{name}>[^/]+)"
-        else:
-            regex += re.escape(part)
-    return re.compile(regex)
-
-
-class Router:
-    def __init__(self, routes: Sequence[tpl.Route]) -> None:
-        compiled = [_CompiledRoute(r, _compile(r)) for r in routes]
-        self._routes = sorted(compiled, key=_priority)
-
-    def match(self, method: str, path: str) -> tuple[tpl.Route, dict[str, str]] | None:
-        for candidate in self._routes:
-            if candidate.route.method not in (method, "ANY"):
-                continue
-            found = candidate.pattern.fullmatch(path)
-            if found:
-                return candidate.route, found.groupdict()
-        return None
-
-
-def _priority(candidate: _CompiledRoute) -> tuple[bool, bool, int, bool]:
-    """HTTP API prefers exact paths over parameters over greedy ones, and a method over ANY."""
-    path = candidate.route.path
-    return (path == "$default", "+}" in path, path.count("{"), candidate.route.method == "ANY")
-
-
-class Gateway:
-    """WSGI app: HTTP request → route → payload v2 event → container → HTTP response."""
-
-    def __init__(
-        self,
-        routes: Sequence[tpl.Route],
-        containers: Mapping[str, Container],
-        stages: Sequence[str] = (),
-        document: openapi.Document | None = None,
-    ) -> None:
-        self.router = Router(routes)
-        self.containers = containers
-        self.stages = frozenset(stages)
-        self.document = document  # GET /openapi.json: local only, no template route
-
-    def _stage(self, path: str) -> tuple[str, str]:
-        """The stage a URL addresses and the path routes are matched on.
-
-        A named stage is the first path segment (the event's rawPath keeps it); the
-        $default stage has no prefix.
-        """
-        first, slash, rest = path[1:].partition("/")
-        if first in self.stages:
-            return first, slash + rest or "/"
-        return "$default", path
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = _LimitedRequest(environ)
-        # API Gateway's request id (base64, like the real ones); Lambda's own is a UUID.
-        gateway_id = base64.b64encode(os.urandom(11)).decode()
-        answer = self.handle(request, gateway_id)
-        headers = [*answer.headers, ("apigw-requestid", gateway_id)]
-        return Response(answer.body, status=answer.status, headers=headers)(environ, start_response)
-
-    def handle(self, request: Request, gateway_id: str) -> HttpResponse:
-        try:
-            body = request.get_data(cache=False)
-        except RequestEntityTooLarge:
-            return gateway_error(413, "Request Entity Too Large")
-        stage, route_path = self._stage(request.path)
-        if self.document is not None and (request.method, request.path) == (
-            "GET",
-            openapi.OPENAPI_PATH,
-        ):
-            headers = [("content-type", "application/json")]
-            return HttpResponse(200, headers, self.document.body())
-        matched = self.router.match(request.method, route_path)
-        if matched is None:
-            return gateway_error(404, "Not Found")
-        route, params = matched
-        http = HttpRequest(
-            method=request.method,
-            path=request.path,
-            query=request.environ.get("QUERY_STRING", ""),
-            headers=list(request.headers.items()),
-            body=body,
-            source_ip=request.remote_addr or "127.0.0.1",
-            protocol=request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-        )
-        event = to_event(
-            http,
-            route_key=route.key,
-            path_parameters=params,
-            request_id=gateway_id,
-            api_id=API_ID,
-            stage=stage,
-        )
-        if len(json.dumps(event)) > PAYLOAD_LIMIT:
-            return gateway_error(413, "Request Too Long")  # Lambda refuses the invocation
-        outcome = self.containers[route.function].invoke(event, str(uuid.uuid4()))
-        if outcome.timed_out:
-            return gateway_error(503, "Service Unavailable")
-        if outcome.error is not None:
-            return gateway_error(500, "Internal Server Error")
-        try:
-            return http_response(outcome.response)
-        except InvalidResponse as exc:
-            log.error("%s malformed Lambda response: %s", gateway_id, exc)
-            return gateway_error(500, "Internal Server Error")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m local.api", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument(
-        "--stage",
-        action="append",
-        default=[],
-        help="also serve this named stage under /NAME (the $default stage has no prefix)",
-    )
-    add_function_arguments(parser)
-    args = parser.parse_args(argv)
-    configure_logging()
-    app, function = load_function(args)
-    if args.from_build:
-        reexec_with_layer_libraries(function, "local.api")
-    container = Container(
-        function, function_env(function, args.env_vars, os.environ), from_build=args.from_build
-    )
-    routes = [r for r in app.routes if r.function == function.name]
-    document = openapi.Document(
-        function.handler,
-        import_roots(function, from_build=False)[0],
-        [r.key for r in routes],
-        container.environment.get("MAX_RECORDS"),
-    )
-    gateway = Gateway(routes, {function.name: container}, args.stage, document)
-    server = make_server(args.host, args.port, gateway, threaded=True)
-    # SIGTERM unwinds like Ctrl-C, so the socket and the container's /tmp are released.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    origin = "build output" if args.from_build else "source tree"
-    log.info("%s (%s) on http://%s:%d", function.name, origin, args.host, server.port)
-    for route in routes:
-        log.info("  %s", route.key)
+def _passes_as_text(media: str, data: bytes) -> bool:
+    """Whether HTTP API passes a body as text. SAM would answer 502 to a "text" body in no
+    UTF-8; base64-encoded, it reaches the function, which answers 400, as it would in AWS."""
+    if not (media.startswith("text/") or media in TEXT_MEDIA_TYPES):
+        return False
     try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class Gateway(LocalApigwService):  # type: ignore[misc]  # samcli ships no type information
+    def __init__(self, *args: Any, document: Callable[[], bytes] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.document = document
+
+    def create(self) -> None:
+        super().create()
+        self.app: Flask = self._app
+        self.app.config["MAX_CONTENT_LENGTH"] = BODY_LIMIT
+        not_found = gateway_error(404, "Not Found")
+        for status in (404, 405):
+            self.app.register_error_handler(status, lambda _: not_found)
+        too_large = gateway_error(413, "Request Entity Too Large")
+        for error in (413, PayloadTooLarge):
+            self.app.register_error_handler(error, lambda _: too_large)
+        unavailable = gateway_error(503, "Service Unavailable")
+        self.app.register_error_handler(FunctionTimedOut, lambda _: unavailable)
+        document = self.document
+        if document is not None:
+            self.app.add_url_rule(
+                openapi.PATH, "openapi", lambda: Response(document(), mimetype="application/json")
+            )
+
+    def _generate_lambda_event(
+        self, request: Request, route: Any, method: str, endpoint: str
+    ) -> dict[str, Any]:
+        """SAM's payload v2 event, with HTTP API's encoding rule and this request's own time.
+
+        HTTP API base64-encodes every body that is not text; SAM only those of declared
+        binary media types (an HttpApi has none).
+        """
+        now = time.time()
+        path = PathConverter.convert_path_to_api_gateway(endpoint)
+        media, data = request.mimetype, request.get_data()
+        event: dict[str, Any] = construct_v2_event_http(
+            request,
+            self.port,
+            [media] if data and not _passes_as_text(media, data) else [],
+            stage_name=self.api.stage_name,
+            stage_variables=self.api.stage_variables,
+            route_key=self._v2_route_key(method, path, route.is_default_route),
+            request_time_epoch=int(now * 1000),
+            request_time=time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        )
+        # Also computed once, at import, by SAM; API Gateway's ids look like this.
+        event["requestContext"]["requestId"] = base64.b64encode(os.urandom(11)).decode()
+        return event
+
+
+class _Recorder:
+    """A runner that keeps the events it is given and answers 200: the gateway's side alone."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def is_debugging(self) -> bool:
+        return False
+
+    def invoke(self, name: str, event: str, *, stdout: Any, **_: Any) -> None:
+        self.events.append(json.loads(event))
+        stdout.write_str("{}")
+
+
+def event(template: Path, method: str, path: str, **request: Any) -> dict[str, Any]:
+    """The payload v2 event the gateway makes of one request (flask test-client arguments)."""
+    recorder = _Recorder()
+    gateway = Gateway(sam.read(template).api, recorder, port=443)
+    gateway.create()
+    gateway.app.test_client().open(path, method=method, **request)
+    (made,) = recorder.events
+    return made
+
+
+def configure_logging() -> None:
+    """Our lines (REPORT, timeouts) on stderr, where the function's own logs go."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    local = logging.getLogger("local")
+    local.addHandler(handler)
+    local.setLevel(logging.INFO)
+
+
+def serve(
+    template: Path,
+    port: int,
+    env_vars: EnvVars,
+    *,
+    isolated: bool,
+    on_ready: Callable[[str], None] = lambda base: print(READY.format(base=base), flush=True),
+) -> None:
+    """Serve until SIGINT or SIGTERM; the port and every container are released on the way out."""
+    app = sam.read(template, env_vars, isolated=isolated)
+    function = app.runner.get_invoke_config(app.runner.get_function(sam.routed_function(app)))
+    max_records = int(function.env_vars.resolve()["MAX_RECORDS"])
+    document = openapi.generator(function.handler, max_records)
+    gateway = Gateway(app.api, app.runner, port=port, host="127.0.0.1", document=document)
+    gateway.create()
+    server = make_server("127.0.0.1", port, gateway.app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwind like Ctrl-C
+    try:
+        on_ready(f"http://127.0.0.1:{server.port}")
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        shield_from_signals()
+        # A second Ctrl-C or a parent's SIGTERM must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.server_close()
-        container.close()
+        app.runner.local_runtime.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.api", description=__doc__)
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--env-vars", type=Path, help="JSON file, as `sam local --env-vars`")
+    parser.add_argument("--from-build", action="store_true", help="serve the `sam build` output")
+    args = parser.parse_args(argv)
+    configure_logging()
+    env_vars = json.loads(args.env_vars.read_text()) if args.env_vars else {}
+    template = BUILT_TEMPLATE if args.from_build else Path("template.yaml")
+    serve(template, args.port, env_vars, isolated=args.from_build)
     return 0
 
 

@@ -1,28 +1,30 @@
-"""`make invoke EVENT=...`: replay one event through the handler, like `sam local invoke -e`.
+"""`make invoke EVENT=...`: one event through the function, as `sam local invoke -e` runs it.
 
-S3 is moto in-process (`mock_aws`), seeded with the artifact tree (trained first if
-missing). As with sam, the function's logs go to stderr and its response, or Lambda's
-error object, is printed as JSON on stdout; the exit status is 1 on a function error.
+SAM's LocalLambdaRunner invokes the routed function in a local container (local.runner)
+against moto_server, seeded with the artifact tree (trained first if missing). As with
+sam, the function's logs go to stderr and its response, or Lambda's error object, is
+printed as JSON on stdout; the exit status is 1 on a function error.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from local import artifacts as trained
-from local.cli import add_function_arguments, configure_logging, function_env, load_function
-from local.cli import reexec_with_layer_libraries as reexec
-from local.container import Container, Outcome
-from local.s3 import FAKE_CREDENTIALS, seed
+from samcli.lib.utils.stream_writer import StreamWriter
+from samcli.local.services.base_local_service import LambdaOutputParser
 
-BUCKET = "housets-artifacts-local"
+from local import artifacts as trained
+from local import sam
+from local.api import BUILT_TEMPLATE, configure_logging
+from local.runner import FunctionTimedOut
+from local.s3 import BUCKET, client, local_s3_env_vars, moto_server, seed, use_fake_credentials
 
 
 @contextmanager
@@ -41,41 +43,38 @@ def stdout_to_stderr() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__)
-    parser.add_argument("event", type=Path, help="payload v2 event JSON file (- for stdin)")
+    parser.add_argument("event", type=Path, help="event JSON file (- for stdin)")
     parser.add_argument("--artifacts", type=Path, default=trained.DEMO)
-    add_function_arguments(parser)
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"))
+    parser.add_argument("--from-build", action="store_true", help="run the `sam build` output")
+    parser.add_argument("--function", help="logical id (default: the one behind the routes)")
+    parser.add_argument("--env-vars", type=Path, help="JSON file, as `sam local --env-vars`")
     args = parser.parse_args(argv)
+    template = BUILT_TEMPLATE if args.from_build else args.template
+    if not template.is_file():
+        raise SystemExit(f"error: {template} not found" + (" (run `make build`)" * args.from_build))
     configure_logging()
-    _, function = load_function(args)
-    if args.from_build:
-        reexec(function, "local.invoke")
-    event = json.loads(sys.stdin.read() if str(args.event) == "-" else args.event.read_text())
+    event = sys.stdin.read() if str(args.event) == "-" else args.event.read_text()
     with stdout_to_stderr():
         tree = trained.ensure(args.artifacts, None)
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(FAKE_CREDENTIALS)
-    env = function_env(function, args.env_vars, os.environ)
-    # moto intercepts AWS's own endpoints only: an S3 endpoint from env.json would bypass it.
-    env.pop("AWS_ENDPOINT_URL_S3", None)
-    env["S3_BUCKET"] = bucket = env.get("S3_BUCKET") or BUCKET
-    # The container puts the build on sys.path now, before boto3 and moto are imported,
-    # so that their shared dependencies resolve to the layers' copies as in Lambda.
-    container = Container(function, env, from_build=args.from_build)
-    import boto3
-    from moto import mock_aws
-
-    try:
-        with mock_aws(), stdout_to_stderr():
-            seed(boto3.client("s3"), bucket, tree)
-            outcome = container.invoke(event, str(uuid.uuid4()))
-    finally:
-        container.close()
-    if outcome.timed_out:
-        message = f"Task timed out after {function.timeout:.2f} seconds"
-        outcome = Outcome(error={"errorType": "Sandbox.Timedout", "errorMessage": message})
-    print(json.dumps(outcome.error or outcome.response, indent=2))
-    return 1 if outcome.error else 0
+    use_fake_credentials()
+    file_vars = json.loads(args.env_vars.read_text()) if args.env_vars else {}
+    out = io.StringIO()
+    with moto_server() as s3:
+        seed(client(s3.endpoint), BUCKET, tree)
+        app = sam.read(
+            template, local_s3_env_vars(file_vars, s3.endpoint), isolated=args.from_build
+        )
+        name = args.function or sam.routed_function(app)
+        try:
+            app.runner.invoke(name, event, stdout=StreamWriter(out), stderr=None)
+        except FunctionTimedOut as exc:
+            out.write(json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": str(exc)}))
+        finally:
+            app.runner.local_runtime.close()
+    output, failed = LambdaOutputParser.get_lambda_output(out)
+    print(json.dumps(json.loads(output), indent=2))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import boto3
+
+BUCKET = "housets-artifacts-local"
+EnvVars = dict[str, dict[str, str]]  # as `sam local --env-vars`: {"Parameters" or function: {...}}
 # moto accepts any credentials; fixed fake ones guarantee nothing real is ever sent.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -19,6 +24,24 @@ FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 START_TIMEOUT = 30.0
+# Would send a request elsewhere than to moto, or sign it with something real.
+_REAL_AWS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
+
+
+def use_fake_credentials() -> None:
+    """Only moto's credentials in this process, which SAM hands on to the function."""
+    for name in _REAL_AWS:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_CREDENTIALS)
+
+
+def local_s3_env_vars(env_vars: Mapping[str, Mapping[str, str]], endpoint: str) -> EnvVars:
+    """`env_vars` (as `--env-vars`) with every function reading BUCKET from moto at `endpoint`.
+
+    A function's own entry wins over "Parameters" in SAM, so each entry gets them.
+    """
+    local = {"S3_BUCKET": BUCKET, "AWS_ENDPOINT_URL_S3": endpoint}
+    return {name: {**values, **local} for name, values in {"Parameters": {}, **env_vars}.items()}
 
 
 def free_port() -> int:
@@ -54,9 +77,6 @@ def stop(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
 
 
 def client(endpoint: str) -> Any:
-    # Imported on use: local.invoke puts a build's layers on sys.path before boto3 loads.
-    import boto3
-
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
@@ -90,12 +110,7 @@ def moto_server(log: IO[bytes] | int = subprocess.DEVNULL) -> Iterator[MotoServe
 
 
 def seed(s3: Any, bucket: str, artifacts: Path) -> list[str]:
-    """Create the bucket and upload the artifact tree, each file under its relative path.
-
-    The trained tree mirrors the seed's key layout (models/..., processed/...). It is
-    walked rather than handed to training.upload because that imports predict_fn, and a
-    process that later imports the handler from a build must not hold the source copy.
-    """
+    """Create the bucket and upload the trained tree, whose paths are the S3 keys."""
     s3.create_bucket(Bucket=bucket)
     keys = []
     for path in sorted(p for p in artifacts.rglob("*") if p.is_file()):

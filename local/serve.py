@@ -1,35 +1,26 @@
 """`make serve`: the whole system on one machine, without Docker or an AWS account.
 
 Trains the demo model (or the user's CSV) unless cached, starts moto_server on a free
-loopback port as S3, uploads the artifacts, then runs the local API (`python -m
-local.api`) as a second child and prints curl commands for it. Ctrl-C or SIGTERM stops
-both children and waits for them, so no process or port is left behind.
-
-The API runs in its own process, not in this one: this process imports pandas and
-boto3 to prepare things, and a handler loaded from a build must not find those copies.
+loopback port as S3, uploads the artifacts, then serves template.yaml's HTTP API in
+this process (local.api) and prints curl commands for it. Ctrl-C or SIGTERM stops the
+API, its container and moto_server, and waits for them, so no process or port is left.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from local import api
 from local import artifacts as trained
-from local.cli import shield_from_signals
-from local.s3 import FAKE_CREDENTIALS, client, moto_server, seed, stop, wait_for_port
-
-BUCKET = "housets-artifacts-local"
-API_START_TIMEOUT = 60.0
+from local.s3 import BUCKET, client, local_s3_env_vars, moto_server, seed, use_fake_credentials
 
 
 def sample_record(data: Path | None) -> dict[str, Any]:
@@ -42,7 +33,7 @@ def sample_record(data: Path | None) -> dict[str, Any]:
         from training import demo_data
 
         frame = demo_data.generate(1)
-    record = json.loads(frame.to_json(orient="records"))[0]
+    record: dict[str, Any] = json.loads(frame.to_json(orient="records"))[0]
     record.pop("price", None)  # the answer, not an input
     return record
 
@@ -54,16 +45,6 @@ def curl_commands(base: str, record: dict[str, Any]) -> list[str]:
         f"curl -s -X POST {base}/predict {header} -d {shlex.quote(body)}",
         f"curl -s {base}/health",
     ]
-
-
-def api_environment(endpoint: str) -> dict[str, str]:
-    """The API child's environment: moto as S3, fake credentials, never a real profile."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"}
-    }
-    return {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL_S3": endpoint, "S3_BUCKET": BUCKET}
 
 
 def check_port_free(port: int) -> None:
@@ -86,38 +67,30 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.data and not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
-    if args.from_build and not Path(".aws-sam/build/template.yaml").is_file():
+    if args.from_build and not api.BUILT_TEMPLATE.is_file():
         parser.error("--from-build needs the `sam build` output: run `make build` first")
-    # SIGTERM unwinds like Ctrl-C, through the ExitStack that stops the children.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # unwind like Ctrl-C
     check_port_free(args.port)
     tree = trained.ensure(args.artifacts or trained.default_dir(args.data), args.data)
     record = sample_record(args.data)
-    with ExitStack() as stack:
-        moto_log = stack.enter_context(tempfile.TemporaryFile())
-        endpoint = stack.enter_context(moto_server(moto_log)).endpoint
-        keys = seed(client(endpoint), BUCKET, tree)
-        print(f"S3 (moto_server) at {endpoint}: s3://{BUCKET}/ holds {', '.join(keys)}")
-        command = [sys.executable, "-m", "local.api", "--port", str(args.port)]
-        api = subprocess.Popen(
-            [*command, *(["--from-build"] if args.from_build else [])],
-            env=api_environment(endpoint),
-        )
-        stack.callback(stop, api)
-        stack.callback(shield_from_signals)  # runs first on the way out
-        wait_for_port(args.port, api, API_START_TIMEOUT)
-        base = f"http://127.0.0.1:{args.port}"
+    template = api.BUILT_TEMPLATE if args.from_build else Path("template.yaml")
+    use_fake_credentials()
+    api.configure_logging()
+
+    def ready(base: str) -> None:
         lines = "\n".join(f"  {c}" for c in curl_commands(base, record))
-        print(f"\nLocal API ready on {base} — try:\n{lines}\n\nCtrl-C to stop.", flush=True)
-        try:
-            code = api.wait()
-        except KeyboardInterrupt:
-            code = 0
-    return code
+        print(f"\n{api.READY.format(base=base)} — try:\n{lines}\n\nCtrl-C to stop.", flush=True)
+
+    with tempfile.TemporaryFile() as moto_log, moto_server(moto_log) as s3:
+        keys = seed(client(s3.endpoint), BUCKET, tree)
+        print(f"S3 (moto_server) at {s3.endpoint}: s3://{BUCKET}/ holds {', '.join(keys)}")
+        env_vars = local_s3_env_vars({}, s3.endpoint)
+        api.serve(template, args.port, env_vars, isolated=args.from_build, on_ready=ready)
+    return 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except KeyboardInterrupt:  # Ctrl-C before the API was up: children are already stopped
+    except KeyboardInterrupt:  # Ctrl-C before the API was up: moto_server is already stopped
         sys.exit(130)

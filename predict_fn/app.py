@@ -20,7 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import config, contract, features, http_event, tracing
+from predict_fn import bodies, config, contract, features, http_event, tracing
 from predict_fn.contract import LABEL, Problem, RequestError
 from predict_fn.loader import ModelLoader, Unavailable
 from predict_fn.model import regression_metrics, score
@@ -56,8 +56,8 @@ def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str
     return {"actuals": actuals, "metrics": {**scores, "count": int(known.sum())}}
 
 
-@app.post("/predict")
-def predict() -> dict[str, Any]:
+@app.post("/predict", responses=bodies.PREDICT)
+def predict() -> Response[bodies.Prediction]:
     records = contract.records_from_body(_json_body(), loader.max_records)
     raw = contract.to_columns(records)
     bundle = loader.ready()
@@ -78,8 +78,8 @@ def predict() -> dict[str, Any]:
     return body
 
 
-@app.get("/health")
-def health() -> Response:
+@app.get("/health", responses=bodies.HEALTH)
+def health() -> Response[bodies.Health]:
     try:
         bundle = loader.ready()
     except Unavailable:

@@ -26,7 +26,7 @@ CITY_TE = "city_full_te"
 TARGET_SMOOTHING = 20.0
 
 # A DataFrame read from CSV, or the column mapping the request contract builds.
-RawColumns = pd.DataFrame | Mapping[str, Any]
+type RawColumns = pd.DataFrame | Mapping[str, Any]
 
 _DASHES = re.compile(r"\s*[\u2010-\u2015\u2212\-]+\s*")
 _SPACES = re.compile(r"\s+")

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import BUCKET, EVENT_FILES, EVENTS, port_free
+from e2e_support import EVENT_FILES, EVENTS, port_free
 
-from local.s3 import MotoServer, client, moto_server, seed
+from local.s3 import BUCKET, MotoServer, client, moto_server, seed
 
 
 @pytest.fixture(scope="session")

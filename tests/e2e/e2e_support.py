@@ -21,9 +21,8 @@ from typing import Any
 
 from support import ROOT
 
-from local.s3 import FAKE_CREDENTIALS, MotoServer, free_port, wait_for_port
+from local.s3 import FAKE_CREDENTIALS, MotoServer, free_port, local_s3_env_vars, wait_for_port
 
-BUCKET = "housets-artifacts-e2e"
 EVENTS = ROOT / "events"
 EVENT_FILES = sorted(
     p.name for p in EVENTS.glob("*.json") if p.name not in {"env.json", "expected.json"}
@@ -187,14 +186,26 @@ class LocalApi:
 
 
 def start_api(log: Path, s3: MotoServer, *extra: str) -> LocalApi:
+    """`python -m local.api` against moto_server, as `make serve` wires it."""
     port = free_port()
     tmp = log.parent / f"tmp-{port}"
     tmp.mkdir()
+    env_vars = log.parent / f"env-{port}.json"
+    env_vars.write_text(json.dumps(local_s3_env_vars({}, s3.endpoint)))
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.api", "--port", str(port), "--stage", "prod", *extra],
+        [
+            sys.executable,
+            "-m",
+            "local.api",
+            "--port",
+            str(port),
+            "--env-vars",
+            str(env_vars),
+            *extra,
+        ],
         cwd=ROOT,
-        env=child_env(AWS_ENDPOINT_URL_S3=s3.endpoint, S3_BUCKET=BUCKET, TMPDIR=str(tmp)),
+        env=child_env(TMPDIR=str(tmp)),
         stdout=handle,
         stderr=subprocess.STDOUT,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import LocalApi, start_api
+from e2e_support import LocalApi, descendants, start_api
 from support import ROOT
 
 from local.s3 import MotoServer
@@ -75,10 +75,11 @@ def mapped_files(pid: int) -> set[str]:
     return {line.split(maxsplit=5)[5] for line in lines if len(line.split(maxsplit=5)) == 6}
 
 
-def test_build_process_loads_the_layers(apis: dict[str, LocalApi]) -> None:
+def test_build_container_loads_the_layers(apis: dict[str, LocalApi]) -> None:
     """Native code comes from the layers: lightgbm, numpy, and libgomp from the ml layer's lib/."""
     requests.get(f"{apis['build'].base}/health", timeout=120)  # after the cold start
-    files = mapped_files(apis["build"].process.pid)
+    (container,) = descendants(apis["build"].process.pid)
+    files = mapped_files(container)
     ml, core = str(BUILD / "MlLayer"), str(BUILD / "CoreLayer")
     assert any(f.startswith(f"{ml}/lib/") and "libgomp" in f for f in files), sorted(files)
     assert any(f.startswith(f"{ml}/python/lightgbm/") for f in files)

@@ -46,7 +46,7 @@ def test_serve_stops_every_child_on_sigterm(tmp_path: Path, trained_artifacts: P
         assert "using the trained artifacts" in log.read_text()  # an existing tree: no training
         check_answers(log)
         children = descendants(serve.pid)
-        assert len(children) == 2  # moto_server and the API
+        assert len(children) == 2  # moto_server and the function's container (the API is this)
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(STOP_TIMEOUT) == 0
     finally:

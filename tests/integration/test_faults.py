@@ -112,7 +112,9 @@ def test_truncated_cached_file_is_replaced(s3, fresh_app, invoke, demo_records, 
     assert cached.stat().st_size > 1000
 
 
-def test_feature_order_model_mismatch(s3, fresh_app, invoke, demo_records, caplog, trained_artifacts):
+def test_feature_order_model_mismatch(
+    s3, fresh_app, invoke, demo_records, caplog, trained_artifacts
+):
     path = trained_artifacts / config.TRAIN_FEATURES_KEY
     header, rest = path.read_text().split("\n", 1)
     s3.put_object(

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e.e2e_support import BUCKET, LocalApi, start_api
+from e2e.e2e_support import LocalApi, start_api
 
-from local.s3 import MotoServer, client, moto_server, seed
+from local.s3 import BUCKET, MotoServer, client, moto_server, seed
 
 # Figures the tests report: printed in the terminal summary (percentiles, RSS).
 REPORTS: list[tuple[str, dict[str, Any]]] = []

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.stats import percentile
+
 MIB = 1024 * 1024
 # `make soak` sets SOAK_SECONDS (e.g. 60); `make test` runs the short version.
 LOAD_SECONDS = float(os.environ.get("SOAK_SECONDS") or 10)
@@ -77,17 +79,8 @@ def request(
 def percentiles(samples: list[float]) -> dict[str, float]:
     if not samples:
         return {}
-    ordered = sorted(samples)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    return {
-        "p50_ms": at(0.50),
-        "p90_ms": at(0.90),
-        "p99_ms": at(0.99),
-        "max_ms": ordered[-1] * 1000,
-    }
+    ms = [sample * 1000 for sample in samples]
+    return {f"p{q}_ms": percentile(ms, q) for q in (50, 90, 99)} | {"max_ms": max(ms)}
 
 
 @dataclass

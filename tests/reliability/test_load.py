@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import report
-from e2e.e2e_support import LocalApi
+from e2e.e2e_support import LocalApi, descendants
 from reliability_support import (
     CLIENTS,
     LOAD_SECONDS,
@@ -42,12 +42,13 @@ def test_load_only_200s_and_stable_rss(
     def body(client: int, turn: int) -> dict[str, Any]:
         return {"records": records[: BATCHES[(client + turn) % len(BATCHES)]]}
 
+    (container,) = descendants(reliability_api.process.pid)  # where the function runs
     result = run_load(
         reliability_api.base,
         body,
         seconds=LOAD_SECONDS,
         clients=CLIENTS,
-        pid=reliability_api.process.pid,
+        pid=container,
         check=only_200_predictions(reference),
     )
     figures = result.summary()
@@ -58,3 +59,4 @@ def test_load_only_200s_and_stable_rss(
     first, last = result.rss_quarters()
     assert last <= first * 1.25 + 20 * MIB, figures
     assert reliability_api.process.poll() is None
+    assert descendants(reliability_api.process.pid) == {container}  # the same container

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 from conftest import report
-from e2e.e2e_support import BUCKET, LocalApi, start_api
+from e2e.e2e_support import LocalApi, start_api
 from reliability_support import LOAD_SECONDS, LoadResult, Outcome, request, run_load
 
-from local.s3 import MotoServer, client, free_port, seed, stop, wait_for_port
+from local.s3 import BUCKET, MotoServer, client, free_port, seed, stop, wait_for_port
 from predict_fn import config
 
 pytestmark = pytest.mark.e2e

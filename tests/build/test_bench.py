@@ -1,0 +1,47 @@
+"""`make bench` runs end to end on the build output, in its smallest setting.
+
+Correctness only, no timing: every scenario cold-starts through local.runner's host,
+both handlers answer every batch size, and the tables are printed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from build_output import Build
+
+from bench.__main__ import main
+
+pytestmark = pytest.mark.build
+
+
+def test_bench_prints_its_tables(
+    build: Build, trained_artifacts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.json"
+    argv = [
+        "--build-dir",
+        str(build.root),
+        "--artifacts",
+        str(trained_artifacts),
+        "--out",
+        str(out),
+    ]
+    assert main([*argv, "--runs", "1", "--calls", "3", "--large-rows", "3000"]) == 0
+    printed = capsys.readouterr().out
+    for heading in ("### Cold start", "### Warm latency", "### Memory", "### Size", "### Targets"):
+        assert heading in printed
+    results = json.loads(out.read_text())
+    scenarios = {"import floor", "ours", "reference", "ours, 3,000-row CSV"}
+    assert scenarios | {"reference, 3,000-row CSV"} == set(results["cold_start"])
+    ours = results["cold_start"]["ours"]["runs"][0]
+    assert {"interpreter_ms", "imports_ms", "fetch_ms", "load_ms", "first_prediction_ms"} <= set(
+        ours
+    )
+    assert ours["fetch_ms"] > 0 and ours["load_ms"] > 0  # the phases were timed in the host
+    latency = results["warm"]["latency"]
+    assert {size: row["calls"] for size, row in latency["ours"].items()} == dict.fromkeys(
+        ("1", "10", "100", "1000"), 3
+    )
