@@ -37,9 +37,10 @@ help: ## list the targets
 
 setup: .venv/.synced ## create the dev environment from uv.lock
 
-lint: setup ## ruff check + format check
+lint: setup ## ruff check + format check + mypy (strict) over predict_fn, training, local
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 
 format: setup ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
@@ -48,7 +49,7 @@ format: setup ## apply ruff fixes and formatting
 test: setup build ## build the SAM app, then run the whole test suite
 	$(RUN) pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test-fast: setup ## unit + integration tests that need no sam build
+test-fast: setup ## unit, functional and static tests (no sam build)
 	$(RUN) pytest -m "not build and not e2e"
 
 train: setup ## train on DATA (or deterministic demo data) into ARTIFACTS

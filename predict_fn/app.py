@@ -45,15 +45,23 @@ def _json_body() -> Any:
     return contract.parse_json(text)
 
 
-def _actuals(records: list[dict[str, Any]], predictions: np.ndarray) -> dict[str, Any]:
+def _add_actuals(
+    body: bodies.Prediction, records: list[dict[str, Any]], predictions: np.ndarray
+) -> None:
     actuals = [r.get(LABEL) for r in records]
+    body["actuals"] = actuals
     known = np.array([a is not None for a in actuals])
     if not known.any():
-        return {"actuals": actuals}
+        return
     truth = np.array([a for a in actuals if a is not None], dtype=np.float64)
     scores = regression_metrics(truth, predictions[known])
-    scores.pop("r2")  # undefined or misleading on a handful of records
-    return {"actuals": actuals, "metrics": {**scores, "count": int(known.sum())}}
+    # No R²: undefined or misleading on a handful of records.
+    body["metrics"] = {
+        "mae": scores["mae"],
+        "rmse": scores["rmse"],
+        "mape": scores["mape"],
+        "count": int(known.sum()),
+    }
 
 
 @app.post("/predict", responses=bodies.PREDICT)
@@ -68,14 +76,14 @@ def predict() -> Response[bodies.Prediction]:
         predictions = score(bundle, matrix)
     logger.append_keys(records=len(records))
     metrics.add_metric("RecordsPredicted", MetricUnit.Count, len(records))
-    body: dict[str, Any] = {
+    body: bodies.Prediction = {
         "predictions": predictions.tolist(),
         "count": len(records),
         "model": {"version": bundle.version},
     }
     if any(LABEL in r for r in records):
-        body.update(_actuals(records, predictions))
-    return body
+        _add_actuals(body, records, predictions)
+    return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, body)
 
 
 @app.get("/health", responses=bodies.HEALTH)
@@ -85,7 +93,7 @@ def health() -> Response[bodies.Health]:
     except Unavailable:
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model not loaded", loaded=False)
     manifest = bundle.manifest
-    payload = {
+    payload: bodies.Health = {
         "status": "ok",
         "loaded": True,
         "model": {
@@ -108,7 +116,7 @@ def _request_id() -> str:
     return contract.clip(app.current_event.request_context.request_id)
 
 
-def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
+def _error(status: HTTPStatus, message: str, **extra: Any) -> Response[Any]:
     body = {"message": message, **extra, "request_id": _request_id()}
     return Response(status, content_types.APPLICATION_JSON, body)
 
@@ -121,7 +129,7 @@ def _rejected(exc: RequestError, request_id: str) -> dict[str, Any]:
 
 
 @app.exception_handler(RequestError)
-def client_error(exc: RequestError) -> Response:
+def client_error(exc: RequestError) -> Response[Any]:
     return Response(exc.status, content_types.APPLICATION_JSON, _rejected(exc, _request_id()))
 
 
@@ -137,14 +145,14 @@ def _not_an_http_event(exc: RequestError, request_id: str) -> dict[str, Any]:
 
 
 @app.exception_handler(Unavailable)
-def unavailable(exc: Unavailable) -> Response:
+def unavailable(exc: Unavailable) -> Response[Any]:
     logger.error("model unavailable", extra={"error": str(exc)})
     metrics.add_metric("Unavailable", MetricUnit.Count, 1)
     return _error(HTTPStatus.SERVICE_UNAVAILABLE, "Model unavailable, retry later")
 
 
 @app.not_found
-def not_found(_: NotFoundError) -> Response:
+def not_found(_: NotFoundError) -> Response[Any]:
     # API Gateway answers unrouted requests itself (404, no invocation): only a direct
     # invoke gets here. Raised, so client_error answers it like every 4xx.
     route = f"{app.current_event.http_method} {app.current_event.path}"
@@ -154,7 +162,7 @@ def not_found(_: NotFoundError) -> Response:
 
 
 @app.exception_handler(Exception)
-def internal_error(_: Exception) -> Response:
+def internal_error(_: Exception) -> Response[Any]:
     logger.exception("unhandled error")
     metrics.add_metric("InternalErrors", MetricUnit.Count, 1)
     return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error")

@@ -4,7 +4,7 @@ The artifact layout lives here and nowhere else. Training writes a tree with the
 relative keys (a trained folder mirrors the unversioned S3 layout); a published
 version goes below each key's top folder; the function derives every key it reads
 from MODEL_VERSION alone, and template.yaml's read policy grants exactly these keys
-(tests/integration/test_template.py holds the two together).
+(tests/static/test_template.py holds the two together).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -84,17 +84,23 @@ def probe(bundle: Bundle) -> None:
             )
 
 
-def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+class RegressionMetrics(TypedDict):
+    mae: float
+    rmse: float
+    mape: float
+    r2: float | None
+
+
+def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> RegressionMetrics:
     """MAE, RMSE, MAPE (percent) and R² of `predicted` against `actual` (prices >= 1).
 
     R² is None when every actual is the same (it is undefined, and NaN is not JSON).
     """
     error = predicted - actual
-    metrics: dict[str, float | None] = {
+    spread = float(np.sum((actual - actual.mean()) ** 2))
+    return {
         "mae": float(np.mean(np.abs(error))),
         "rmse": float(np.sqrt(np.mean(error**2))),
         "mape": float(np.mean(np.abs(error) / np.abs(actual)) * 100),
+        "r2": float(1 - np.sum(error**2) / spread) if spread > 0 else None,
     }
-    spread = float(np.sum((actual - actual.mean()) ** 2))
-    metrics["r2"] = float(1 - np.sum(error**2) / spread) if spread > 0 else None
-    return metrics

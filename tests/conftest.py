@@ -15,7 +15,9 @@ import boto3
 import pandas as pd
 import pytest
 from moto import mock_aws
-from support import BUCKET, LambdaContext, to_records, upload
+from support import BUCKET, lambda_context, to_records, upload
+
+from local.host import LambdaContext
 
 # Tests must never reach real AWS: fake credentials and no profile, before boto3 is used.
 for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
@@ -26,12 +28,15 @@ os.environ.update(
     AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
     POWERTOOLS_SERVICE_NAME="housets-predict-test",
+    # What the runtime sets and local.host's context reads.
+    AWS_LAMBDA_FUNCTION_NAME="PredictFunction",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE="1024",
 )
 
 
-@pytest.fixture
-def lambda_context() -> LambdaContext:
-    return LambdaContext()
+@pytest.fixture(name="lambda_context")
+def lambda_context_fixture() -> LambdaContext:
+    return lambda_context()
 
 
 @pytest.fixture(scope="session")

@@ -6,29 +6,26 @@ import base64
 import json
 import os
 import shutil
-from dataclasses import dataclass
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from local.host import LambdaContext
+
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "housets-artifacts-test"
+REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 REAL_SAMPLE = ROOT.parent / "shared" / "data" / "housets_sample.csv"
 # `uv run` (and the top Makefile) put uv's absolute path in UV; a fresh machine has no
 # uv on PATH, so tests never run a bare `uv`.
 UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str = "PredictFunction"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:PredictFunction"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+def lambda_context(seconds: float = 30.0) -> LambdaContext:
+    """The one fake context (local.host's, as the local runtime builds it), for in-process calls."""
+    return LambdaContext(REQUEST_ID, time.time() + seconds)
 
 
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import pandas as pd
 from predict_fn import config, features
 from predict_fn.artifacts import sha256_file
 from predict_fn.contract import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
-from predict_fn.model import Bundle, predict, regression_metrics
+from predict_fn.model import Bundle, RegressionMetrics, predict, regression_metrics
 
 LGBM_PARAMS: dict[str, Any] = {
     "n_estimators": 600,
@@ -48,7 +48,7 @@ class TrainResult:
     evaluation: pd.DataFrame
     eval_predictions: np.ndarray
     matrix: pd.DataFrame
-    metrics: dict[str, dict[str, float | None]]
+    metrics: dict[str, RegressionMetrics]
 
 
 def read_housets(path: Path) -> pd.DataFrame:
@@ -146,7 +146,7 @@ def _span(frame: pd.DataFrame) -> dict[str, Any]:
     return {"rows": len(frame), "date_min": frame[DATE].min(), "date_max": frame[DATE].max()}
 
 
-def metrics_table(metrics: dict[str, dict[str, float | None]]) -> str:
+def metrics_table(metrics: dict[str, RegressionMetrics]) -> str:
     lines = [f"{'':22}{'MAE':>14}{'RMSE':>14}{'MAPE %':>9}{'R²':>8}"]
     for name, m in metrics.items():
         lines.append(

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from support import LambdaContext, http_event
+from support import http_event, lambda_context
 
 from predict_fn.contract import ECHO_MAX, MAX_PROBLEMS, PROBLEM_MAX, Problem, RequestError
 
@@ -312,7 +312,7 @@ CASES = [
 
 
 def respond(app: Any, event: Any) -> tuple[int, str]:
-    response = app.lambda_handler(event, LambdaContext())  # must not raise
+    response = app.lambda_handler(event, lambda_context())  # must not raise
     return response["statusCode"], response["body"]
 
 
@@ -459,7 +459,7 @@ def test_direct_invoke_of_another_event_is_a_400(warm_app, event: Any, field: st
     status, text = respond(warm_app, event)
     assert status == 400, text
     payload = check_error(status, text)
-    assert payload["request_id"] == LambdaContext().aws_request_id  # Lambda's own id
+    assert payload["request_id"] == lambda_context().aws_request_id  # Lambda's own id
     assert (None, field) in {(e["record"], e["field"]) for e in payload["errors"]}
 
 

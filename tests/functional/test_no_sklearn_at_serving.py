@@ -39,20 +39,12 @@ with mock_aws(), warnings.catch_warnings(record=True) as caught:
     upload_tree(Path(spec["artifacts"]), spec["bucket"], s3)
     import lightgbm
     import predict_fn.app as app
-
-    class Context:
-        function_name = "PredictFunction"
-        memory_limit_in_mb = 1024
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:PredictFunction"
-        aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-        def get_remaining_time_in_millis(self):
-            return 30_000
+    from support import lambda_context
 
     responses = {}
     for name in spec["events"]:
         event = json.loads((Path(spec["events_dir"]) / name).read_text())
-        response = app.lambda_handler(event, Context())
+        response = app.lambda_handler(event, lambda_context())
         responses[name] = [response["statusCode"], json.loads(response["body"])]
 Path(spec["out"]).write_text(json.dumps({
     "responses": responses,
