@@ -67,11 +67,11 @@ size: ## per-package unzipped size of the build and margin to 250 MB
 
 serve: setup ## local API on 127.0.0.1:$(PORT) backed by moto_server S3
 	$(RUN) python -m local.serve --port $(PORT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS)) \
-		$(if $(DATA),--data $(DATA)) $(if $(FROM_BUILD),--from-build)
+		$(if $(DATA),--data $(DATA)) $(if $(FROM_BUILD),--from-build) $(if $(SNAPSTART),--snapstart)
 
 invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
 	$(RUN) python -m local.invoke $(EVENT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS)) \
-		$(if $(FROM_BUILD),--from-build)
+		$(if $(FROM_BUILD),--from-build) $(if $(SNAPSTART),--snapstart)
 
 bench: setup build ## cold start, latency, memory and size against the reference (bench/README.md)
 	$(RUN) python -m bench $(if $(ARTIFACTS),--artifacts $(ARTIFACTS))

@@ -38,6 +38,7 @@ BODY_LIMIT = 10 * 1024 * 1024  # HTTP API's request payload quota
 TEXT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 BUILT_TEMPLATE = Path(".aws-sam/build/template.yaml")
 READY = "Local API ready on {base}"
+SNAPSTART_HELP = "emulate SnapStart: init, before-snapshot hooks, S3 gone, after-restore hooks"
 
 
 def gateway_error(status: int, message: str) -> Response:
@@ -145,10 +146,11 @@ def serve(
     env_vars: EnvVars,
     *,
     isolated: bool,
+    snapstart: bool = False,
     on_ready: Callable[[str], None] = lambda base: print(READY.format(base=base), flush=True),
 ) -> None:
     """Serve until SIGINT or SIGTERM; the port and every container are released on the way out."""
-    app = sam.read(template, env_vars, isolated=isolated)
+    app = sam.read(template, env_vars, isolated=isolated, snapstart=snapstart)
     function = app.runner.get_invoke_config(app.runner.get_function(sam.routed_function(app)))
     max_records = int(function.env_vars.resolve()["MAX_RECORDS"])
     document = openapi.generator(function.handler, max_records)
@@ -174,11 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--env-vars", type=Path, help="JSON file, as `sam local --env-vars`")
     parser.add_argument("--from-build", action="store_true", help="serve the `sam build` output")
+    parser.add_argument("--snapstart", action="store_true", help=SNAPSTART_HELP)
     args = parser.parse_args(argv)
     configure_logging()
     env_vars = json.loads(args.env_vars.read_text()) if args.env_vars else {}
     template = BUILT_TEMPLATE if args.from_build else Path("template.yaml")
-    serve(template, args.port, env_vars, isolated=args.from_build)
+    serve(template, args.port, env_vars, isolated=args.from_build, snapstart=args.snapstart)
     return 0
 
 

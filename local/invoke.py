@@ -22,7 +22,7 @@ from samcli.local.services.base_local_service import LambdaOutputParser
 
 from local import artifacts as trained
 from local import sam
-from local.api import BUILT_TEMPLATE, configure_logging
+from local.api import BUILT_TEMPLATE, SNAPSTART_HELP, configure_logging
 from local.runner import FunctionTimedOut
 from local.s3 import BUCKET, client, local_s3_env_vars, moto_server, seed, use_fake_credentials
 
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-build", action="store_true", help="run the `sam build` output")
     parser.add_argument("--function", help="logical id (default: the one behind the routes)")
     parser.add_argument("--env-vars", type=Path, help="JSON file, as `sam local --env-vars`")
+    parser.add_argument("--snapstart", action="store_true", help=SNAPSTART_HELP)
     args = parser.parse_args(argv)
     template = BUILT_TEMPLATE if args.from_build else args.template
     if not template.is_file():
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     with moto_server() as s3:
         seed(client(s3.endpoint), BUCKET, tree)
         app = sam.read(
-            template, local_s3_env_vars(file_vars, s3.endpoint), isolated=args.from_build
+            template,
+            local_s3_env_vars(file_vars, s3.endpoint),
+            isolated=args.from_build,
+            snapstart=args.snapstart,
         )
         name = args.function or sam.routed_function(app)
         try:

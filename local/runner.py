@@ -128,6 +128,9 @@ class Container:
         # ARTIFACT_DIR too where the template leaves it to the code's default (in /tmp).
         env = {"ARTIFACT_DIR": ARTIFACT_DIR, **layout.environment}
         env = {name: private(value) for name, value in env.items()} | RUNTIME_VARIABLES
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = (
+            "snap-start" if spec.get("snapstart") else "on-demand"
+        )
         env |= {
             "LAMBDA_TASK_ROOT": str(layout.path[0]),
             "_HANDLER": layout.handler,
@@ -193,7 +196,10 @@ class Container:
             reply = self.send(
                 {"invoke": event, "request_id": request_id, "deadline": epoch}, deadline
             )
-        init = f"\tInit Duration: {self.first.get('init_ms', 0):.2f} ms" if self.cold else ""
+        # A restored environment reports its restore, as Lambda's REPORT line does.
+        phase = "Restore" if "restore_ms" in self.first else "Init"
+        took = self.first.get("restore_ms", self.first.get("init_ms", 0))
+        init = f"\t{phase} Duration: {took:.2f} ms" if self.cold else ""
         self.cold = False
         log.info(
             f"REPORT RequestId: {request_id}\tDuration: {reply.get('duration_ms', 0):.2f} ms{init}"
@@ -230,8 +236,8 @@ class LocalRuntime:
     the next request cold-starts a new one, as Lambda resets an environment.
     """
 
-    def __init__(self, *, isolated: bool) -> None:
-        self.isolated = isolated
+    def __init__(self, *, isolated: bool, snapstart: bool = False) -> None:
+        self.isolated, self.snapstart = isolated, snapstart
         self._containers: dict[str, Container] = {}
         self._lock = threading.Lock()
 
@@ -250,7 +256,9 @@ class LocalRuntime:
                 if container is not None:
                     container.close()
                 layout = Layout.of(function_config, isolated=self.isolated)
-                container = self._containers[name] = Container(layout, deadline=deadline)
+                container = self._containers[name] = Container(
+                    layout, deadline=deadline, snapstart=self.snapstart
+                )
             reply = container.invoke(json.loads(event), request_id, deadline)
         except FunctionTimedOut:
             log.warning("%s Task timed out after %.2f seconds", request_id, timeout)

@@ -37,7 +37,13 @@ class Application:
     functions: Any  # SamFunctionProvider
 
 
-def read(template: Path, env_vars: EnvVars | None = None, *, isolated: bool = False) -> Application:
+def read(
+    template: Path,
+    env_vars: EnvVars | None = None,
+    *,
+    isolated: bool = False,
+    snapstart: bool = False,
+) -> Application:
     """The template's functions and API, with a runner that runs them in local containers.
 
     Paths in the template resolve against the working directory, as for `sam local`.
@@ -45,7 +51,7 @@ def read(template: Path, env_vars: EnvVars | None = None, *, isolated: bool = Fa
     stacks, _ = SamLocalStackProvider.get_stacks(str(template))
     functions = SamFunctionProvider(stacks)
     runner = LocalLambdaRunner(
-        local_runtime=LocalRuntime(isolated=isolated),
+        local_runtime=LocalRuntime(isolated=isolated, snapstart=snapstart),
         function_provider=functions,
         cwd=str(Path.cwd()),
         real_path=str(Path.cwd()),

@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, help="artifact tree (default: per data source)")
     parser.add_argument("--data", type=Path, help="HouseTS CSV to train on instead of demo data")
     parser.add_argument("--from-build", action="store_true", help="serve the `sam build` output")
+    parser.add_argument("--snapstart", action="store_true", help=api.SNAPSTART_HELP)
     args = parser.parse_args(argv)
     if args.data and not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
@@ -85,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
         keys = seed(client(s3.endpoint), BUCKET, tree)
         print(f"S3 (moto_server) at {s3.endpoint}: s3://{BUCKET}/ holds {', '.join(keys)}")
         env_vars = local_s3_env_vars({}, s3.endpoint)
-        api.serve(template, args.port, env_vars, isolated=args.from_build, on_ready=ready)
+        api.serve(
+            template,
+            args.port,
+            env_vars,
+            isolated=args.from_build,
+            snapstart=args.snapstart,
+            on_ready=ready,
+        )
     return 0
 
 

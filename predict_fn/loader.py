@@ -1,9 +1,9 @@
 """The model of this container: settings and the bundle, loaded in the init phase.
 
-A failed load never crashes init; the error is kept, each request retries the load
-and answers 503 until it works. A loaded model serves only after a probe prediction:
-a digest proves the bytes are the ones published, not that they can predict. The
-warm path only reads `bundle`.
+On-demand, a failed load never crashes init; the error is kept, each request retries
+the load and answers 503 until it works. Under SnapStart a failed load fails init.
+A loaded model serves only after a probe prediction: a digest proves the bytes are
+the ones published, not that they can predict. The warm path only reads `bundle`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ class Unavailable(RuntimeError):
     """The model cannot be served right now (→ 503); the next request retries."""
 
 
+class InitFailed(RuntimeError):
+    """A SnapStart init without its model: raised out of init so the deploy fails loudly."""
+
+
 class ModelLoader:
     def __init__(self) -> None:
         self.settings: Settings | None = None
@@ -40,9 +44,13 @@ class ModelLoader:
         self._lock = threading.Lock()
 
     @classmethod
-    def start(cls) -> ModelLoader:
+    def start(cls, *, fail_init: bool = False) -> ModelLoader:
+        """Load at init. With `fail_init` (SnapStart) a failed load raises, so Lambda fails
+        the init and never publishes a version whose snapshot holds no model."""
         loader = cls()
         loader.try_load()
+        if fail_init and loader.bundle is None:
+            raise InitFailed(loader.error or "model not loaded")
         return loader
 
     @property

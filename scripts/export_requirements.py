@@ -26,8 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The python3.13 runtime ships boto3 and its dependencies in /var/runtime.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3")
+# The python3.13 runtime ships boto3 and its dependencies in /var/runtime;
+# snapshot_restore_py (SnapStart hooks) ships in the python3.12+ runtimes too.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "snapshot_restore_py")
 
 # target file -> (dependency group, packages left to another unit)
 UNITS: dict[str, tuple[str, tuple[str, ...]]] = {

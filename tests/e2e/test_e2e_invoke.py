@@ -74,3 +74,24 @@ def test_invoke_from_build(trained_artifacts: Path) -> None:
     done = invoke("events/predict_single.json", trained_artifacts, "--from-build")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["statusCode"] == 200
+
+
+@pytest.mark.build
+@pytest.mark.skipif(
+    not (ROOT / ".aws-sam" / "build" / "template.yaml").is_file(), reason="needs `make build`"
+)
+def test_invoke_emulating_snapstart_restores_and_answers_alike(trained_artifacts: Path) -> None:
+    """Init, before-snapshot hooks, S3 gone, after-restore hooks, then the request: the
+    same answer as an on-demand container, reported as a restore, not a cold start."""
+    answers = {}
+    for mode in ("on-demand", "snap-start"):
+        extra = ("--snapstart",) if mode == "snap-start" else ()
+        done = invoke("events/predict_batch.json", trained_artifacts, "--from-build", *extra)
+        assert done.returncode == 0, done.stderr
+        answers[mode] = json.loads(json.loads(done.stdout)["body"])["predictions"]
+        report = next(line for line in done.stderr.splitlines() if line.startswith("REPORT"))
+        assert ("Restore Duration" in report) == (mode == "snap-start"), report
+        assert ("Init Duration" in report) == (mode == "on-demand"), report
+        assert f'"init_type":"{mode}"' in done.stderr
+    assert answers["snap-start"] == answers["on-demand"]
+    assert '"Restores":[1.0]' in done.stderr and '"ColdStart"' not in done.stderr
