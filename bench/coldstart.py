@@ -16,8 +16,16 @@ from typing import IO, Any
 from bench.handlers import Handler, answer
 from bench.stats import spread
 
-PHASES = ("interpreter_ms", "imports_ms", "fetch_ms", "load_ms", "first_prediction_ms")
-MEASURES = (*PHASES, "total_ms", "peak_rss_mib")
+PHASES = (
+    "interpreter_ms",
+    "imports_ms",
+    "fetch_ms",
+    "load_ms",
+    "restore_ms",
+    "first_prediction_ms",
+)
+MEASURES = (*PHASES, "init_ms", "total_ms", "peak_rss_mib")
+RESTORE = "ours, SnapStart restore"
 Scenario = Callable[[], dict[str, float]]
 
 
@@ -48,9 +56,28 @@ def cold_start(
         "imports_ms": init["init_ms"]
         - sum(init["spent_ms"][p] for p in phases)
         + during["imports"],
+        "init_ms": init["init_ms"],
         **{f"{name}_ms": first["spent_ms"][name] for name in phases},
         "first_prediction_ms": first["duration_ms"] - sum(during.values()),
         "total_ms": first["at_ms"],
+        **_rss(first),
+    }
+
+
+def restore(
+    handler: Handler, bucket: str, event: dict[str, Any], log: IO[str], cpus: list[int] | None
+) -> dict[str, float]:
+    """SnapStart: init and the before-snapshot warm-up happen once, at publish time; what a
+    new environment pays is the restore (hooks; Lambda adds loading the snapshot) and the
+    first request."""
+    with handler.start(bucket, log, cpus, snapstart=True) as container:
+        init = container.first
+        first = answer(container, event)
+    return {
+        "init_ms": init["init_ms"] + init["snapshot_ms"],
+        "restore_ms": init["restore_ms"],
+        "first_prediction_ms": first["duration_ms"],
+        "total_ms": init["restore_ms"] + first["duration_ms"],
         **_rss(first),
     }
 
@@ -70,6 +97,8 @@ def scenarios(
     for suffix, bucket in buckets.items():
         for name in ("ours", "reference"):
             plan[name + suffix] = partial(cold_start, handlers[name], bucket, event, log, cpus)
+    first_bucket = next(iter(buckets.values()))
+    plan[RESTORE] = partial(restore, handlers["ours"], first_bucket, event, log, cpus)
     return plan
 
 

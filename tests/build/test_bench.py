@@ -35,7 +35,16 @@ def test_bench_prints_its_tables(
         assert heading in printed
     results = json.loads(out.read_text())
     scenarios = {"import floor", "ours", "reference", "ours, 3,000-row CSV"}
-    assert scenarios | {"reference, 3,000-row CSV"} == set(results["cold_start"])
+    scenarios |= {"reference, 3,000-row CSV", "ours, SnapStart restore"}
+    assert scenarios == set(results["cold_start"])
+    restore = results["cold_start"]["ours, SnapStart restore"]["runs"][0]
+    assert restore["restore_ms"] >= 0 and restore["first_prediction_ms"] > 0
+    assert restore["init_ms"] > restore["total_ms"] - restore["first_prediction_ms"]
+    targets = {t["target"].split(",")[0] for t in results["targets"]}
+    assert {
+        "first request after init / warm p50",
+        "first request after a SnapStart restore / warm p50",
+    } <= targets
     ours = results["cold_start"]["ours"]["runs"][0]
     assert {"interpreter_ms", "imports_ms", "fetch_ms", "load_ms", "first_prediction_ms"} <= set(
         ours
