@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
+from aws_lambda_powertools import Logger
 from moto import mock_aws
 from support import BUCKET, lambda_context, to_records, upload
 
@@ -120,3 +123,21 @@ def invoke(
         return response["statusCode"], json.loads(response["body"])
 
     return call
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict]]]:
+    """The exact text the Powertools handler writes (what CloudWatch receives), parsed as JSON.
+
+    Powertools binds its handler to the sys.stdout of the first Logger in the process, so
+    the test points that handler at its own buffer instead of relying on capsys.
+    """
+    Logger()  # the first Logger of a service installs its handler; later ones reuse it
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    (handler,) = [h for h in service.handlers if isinstance(h, logging.StreamHandler)]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        handler.setStream(previous)

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
 
-import pytest
-from aws_lambda_powertools import Logger
 from support import BUCKET, http_event
 
 from predict_fn import config
 
 MARKER = "Secret-Metro-Marker-7f3a"
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Callable[[], list[dict]]]:
-    """The exact text the Powertools handler writes (what CloudWatch receives), parsed as JSON.
-
-    Powertools binds its handler to the sys.stdout of the first Logger in the process, so
-    the test points that handler at its own buffer instead of relying on capsys.
-    """
-    Logger()  # the first Logger of a service installs its handler; later ones reuse it
-    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
-    (handler,) = [h for h in service.handlers if isinstance(h, logging.StreamHandler)]
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        handler.setStream(previous)
 
 
 def emf_blobs(capsys) -> list[dict]:

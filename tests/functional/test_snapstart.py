@@ -78,7 +78,7 @@ def test_on_demand_init_survives_the_same_fault() -> None:
 
 
 def test_snapshot_then_restore_with_s3_gone_serves_the_same_predictions(
-    s3, fresh_app, invoke, demo_records, hooks, monkeypatch, capsys
+    s3, fresh_app, invoke, demo_records, hooks, monkeypatch, capsys, log_lines
 ):
     records = demo_records(5)
     event = http_event("POST", "/predict", {"records": records})
@@ -102,8 +102,12 @@ def test_snapshot_then_restore_with_s3_gone_serves_the_same_predictions(
     values = metric_values([json.loads(x) for x in output.splitlines() if '"_aws"' in x])
     assert values["Restores"] == [1]
     assert "ColdStart" not in values and "ModelLoadTime" not in values
-    request_logs = [json.loads(x) for x in output.splitlines() if '"message":"request"' in x]
-    assert [(r["init_type"], r["cold_start"]) for r in request_logs] == [("snap-start", False)]
+    request_logs = [line for line in log_lines() if line["message"] == "request"]
+    # The on-demand container's first request, then the restored copy's.
+    assert [(r["init_type"], r["cold_start"]) for r in request_logs] == [
+        ("on-demand", True),
+        ("snap-start", False),
+    ]
 
     invoke(app, event)  # the next request is an ordinary warm one
     assert "Restores" not in metric_values(emf_blobs(capsys))
