@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,10 @@ from samtranslator.yaml_helper import yaml_parse
 from support import ROOT
 
 from local import smoke
+from local.s3 import free_port
 
 START_TIMEOUT = 120.0
 EXPECTED = json.loads((ROOT / "events" / "expected.json").read_text())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
