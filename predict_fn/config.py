@@ -37,6 +37,14 @@ PICKLES: Final = ("model", "freq_encoder", "target_encoder")
 # Lambda's only writable disk; not a deployment choice, so not a template parameter.
 ARTIFACT_DIR: Final = "/tmp/ml_artifacts"
 MAX_RECORDS: Final = 1000
+# Batch scoring (predict_fn/batch.py, statemachine/batch.asl.yaml) in the artifact bucket:
+# the state machine reads CSVs under the input prefix, the batch function writes each
+# run's parts under OUTPUT_PREFIX/<execution name>/, and the roles grant only these.
+BATCH_INPUT_PREFIX: Final = "batch/input/"
+BATCH_OUTPUT_PREFIX: Final = "batch/output/"
+# Rows per Distributed Map batch (the template's BatchSize default, and `make batch`'s).
+# A HouseTS row is ~1.1 KB as a JSON item: 200 of them stay under the 256 KiB batch input.
+BATCH_SIZE: Final = 200
 # Used when POWERTOOLS_METRICS_NAMESPACE is unset: a metric flush without a namespace
 # raises, which would turn every response into a Lambda error.
 METRICS_NAMESPACE: Final = "HouseTS"

@@ -296,7 +296,7 @@ _VALUE_CHECKS: tuple[tuple[str, Callable[[Any], str | None]], ...] = (
 )
 
 
-def _field_problems(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def field_problems(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(field, problem) for every problem of one record object."""
     if isinstance(record, RepeatedKeys):
         for name, count in record.counts.items():
@@ -328,7 +328,7 @@ def _field_problems(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def _record_problems(records: list[Any]) -> Iterator[Problem]:
     for index, record in enumerate(records):
         if isinstance(record, dict):
-            for name, problem in _field_problems(record):
+            for name, problem in field_problems(record):
                 yield Problem(index, name, problem)
         else:
             yield Problem(index, None, f"must be a JSON object, got {describe(record)}")
