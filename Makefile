@@ -26,7 +26,7 @@ ENV ?= default
 SOAK_SECONDS ?= 60
 PORT ?= 3000
 
-.PHONY: help setup lint format test test-fast train build size serve invoke bench soak promote smoke requirements clean
+.PHONY: help setup lint format test test-fast train build size serve invoke batch batch-collect bench soak promote smoke requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,14 @@ serve: setup ## local API on 127.0.0.1:$(PORT) backed by moto_server S3
 invoke: setup ## replay EVENT through the handler, like `sam local invoke -e`
 	$(RUN) python -m local.invoke $(EVENT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS)) \
 		$(if $(FROM_BUILD),--from-build) $(if $(SNAPSTART),--snapstart)
+
+batch: setup ## score DATA=in.csv into OUT=out.csv on every core, as the batch function does
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make batch DATA=in.csv OUT=out.csv [ARTIFACTS=dir]" >&2; exit 2; }
+	$(RUN) python -m local.batch --data $(DATA) --out $(OUT) $(if $(ARTIFACTS),--artifacts $(ARTIFACTS))
+
+batch-collect: setup ## merge batch run EXECUTION's parts from BUCKET (AWS) into OUT=out.csv
+	@test -n "$(EXECUTION)" -a -n "$(BUCKET)" -a -n "$(OUT)" || { echo "usage: make batch-collect BUCKET=bucket EXECUTION=name OUT=out.csv" >&2; exit 2; }
+	$(RUN) python -m local.batch --collect $(EXECUTION) --bucket $(BUCKET) --out $(OUT)
 
 bench: setup build ## cold start, latency, memory and size against the reference (bench/README.md)
 	$(RUN) python -m bench $(if $(ARTIFACTS),--artifacts $(ARTIFACTS))

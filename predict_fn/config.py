@@ -37,11 +37,16 @@ PICKLES: Final = ("model", "freq_encoder", "target_encoder")
 # Lambda's only writable disk; not a deployment choice, so not a template parameter.
 ARTIFACT_DIR: Final = "/tmp/ml_artifacts"
 MAX_RECORDS: Final = 1000
+# Records per request with `explain`: TreeSHAP costs far more than a prediction. An env
+# var only: the template's parameters are at the project's ceiling (issue 10).
+MAX_EXPLAIN_RECORDS: Final = 100
 # Batch scoring (predict_fn/batch.py, statemachine/batch.asl.yaml) in the artifact bucket:
 # the state machine reads CSVs under the input prefix, the batch function writes each
 # run's parts under OUTPUT_PREFIX/<execution name>/, and the roles grant only these.
 BATCH_INPUT_PREFIX: Final = "batch/input/"
 BATCH_OUTPUT_PREFIX: Final = "batch/output/"
+# Each output part's columns, one line per input row: its prediction or its error.
+BATCH_OUTPUT_COLUMNS: Final = ("row", "zipcode", "date", "prediction", "error")
 # Rows per Distributed Map batch (the template's BatchSize default, and `make batch`'s).
 # A HouseTS row is ~1.1 KB as a JSON item: 200 of them stay under the 256 KiB batch input.
 BATCH_SIZE: Final = 200
@@ -74,6 +79,7 @@ class Settings:
     manifest_version_id: str | None
     artifact_dir: Path
     max_records: int
+    max_explain_records: int
     log_event: bool
 
     @property
@@ -138,6 +144,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         manifest_version_id=_optional(env, "MANIFEST_VERSION_ID"),
         artifact_dir=Path(env.get("ARTIFACT_DIR") or ARTIFACT_DIR),
         max_records=_positive_int(env, "MAX_RECORDS", MAX_RECORDS),
+        max_explain_records=_positive_int(env, "MAX_EXPLAIN_RECORDS", MAX_EXPLAIN_RECORDS),
         log_event=(env.get("LOG_EVENT") or "false").strip().lower() == "true",
     )
 

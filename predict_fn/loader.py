@@ -58,6 +58,13 @@ class ModelLoader:
         return bool(self.settings and self.settings.log_event)
 
     @property
+    def bucket(self) -> str:
+        """The artifact bucket, which also holds batch input and output (config.py)."""
+        if self.settings is None:
+            raise Unavailable(self.error or "settings not loaded")
+        return self.settings.bucket
+
+    @property
     def max_records(self) -> int:
         return self.settings.max_records if self.settings else config.MAX_RECORDS
 
