@@ -1,4 +1,4 @@
-"""python -m bench: cold start, warm latency, memory and size, ours against the reference.
+"""python -m bench: cold start, warm latency, memory, size and batch throughput.
 
 Needs the `sam build` output (make build). Prints Markdown tables on stdout, progress
 on stderr, and writes every sample to bench/results.json. No pass/fail: the targets
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import coldstart, inputs, latency, report, s3files, size
+from bench import batch, coldstart, inputs, latency, report, s3files, size
 from bench.handlers import FLOOR_IMPORTS, handlers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runs", type=int, default=5, help="cold starts per scenario")
     parser.add_argument("--calls", type=int, default=200, help="warm calls per batch size")
     parser.add_argument("--large-rows", type=int, default=1_000_000, help="rows of the large CSV")
+    parser.add_argument("--batch-rows", type=int, default=1_000_000, help="rows for make batch")
     parser.add_argument(
         "--cpus",
         type=int,
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warm latency: {args.calls} calls per batch size", file=sys.stderr)
             pair = {name: started[name] for name in ("ours", "reference")}
             warm = latency.measure(pair, SMALL_BUCKET, events, args.calls, log, cpus)
+    print(f"batch: make batch on {args.batch_rows:,} rows, then the booster alone", file=sys.stderr)
+    scored = batch.measure(tree, args.batch_rows)
     machine["load_average_end"] = os.getloadavg()
     results = {
         "machine": machine,
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             "runs": args.runs,
             "calls": args.calls,
             "large_rows": args.large_rows,
+            "batch_rows": args.batch_rows,
             "large_label": large,
             "cpus": args.cpus,
             "floor_imports": FLOOR_IMPORTS,
@@ -93,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         "cold_start": cold,
         "warm": warm,
         "size": sizes,
-        "targets": report.targets(cold, warm["latency"], large),
+        "batch": scored,
+        "targets": [*report.targets(cold, warm["latency"], large), batch.target(scored)],
     }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(report.markdown(results))

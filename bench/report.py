@@ -143,6 +143,15 @@ def markdown(results: dict[str, Any]) -> str:
         [t["target"], f"{t['value']:.2f}", t["bound"], "yes" if t["met"] else "NO"]
         for t in results["targets"]
     ]
+    scored = results["batch"]
+    batch_row = [
+        f"{scored['rows']:,}",
+        f"{scored['seconds']:,.1f}",
+        f"{scored['rows_per_s']:,}",
+        f"{scored['rows_per_s_per_core']:,} ({scored['workers']} cores)",
+        f"{scored['booster_rows_per_s']:,}",
+        f"{scored['ratio']:.2f}",
+    ]
     start, end = m["load_average_start"], m["load_average_end"]
     lines = [
         f"## Benchmarks ({m['date']}, commit {m['commit']})",
@@ -182,7 +191,17 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *_table(["package", "unzipped bytes"], size_rows),
         "",
-        "### Targets (issue 6)",
+        "### Batch scoring",
+        "",
+        "`make batch` end to end (model loads and worker starts included), one worker per "
+        "core, against the booster's own predict on the same rows' features, one thread.",
+        "",
+        *_table(
+            ["rows", "seconds", "rows/s", "per core", "booster rows/s", "per core / booster"],
+            [batch_row],
+        ),
+        "",
+        "### Targets (issues 6 and 12)",
         "",
         *_table(["target", "measured", "bound", "met"], target_rows),
     ]

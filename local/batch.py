@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -115,10 +116,28 @@ def _score(block: Block) -> tuple[str, int, int, int]:
     return "".join(parts), len(frame), predicted, errors
 
 
-def score_file(data: Path, out: Path, tree: Path, workers: int) -> str:
-    """Score `data` into `out` (sorted by row); the summary line."""
+@dataclass(frozen=True, slots=True)
+class Summary:
+    rows: int
+    predicted: int
+    errors: int
+    seconds: float  # start to last row written: model loads and worker starts included
+    workers: int
+
+    def line(self, out: Path) -> str:
+        rate = self.rows / self.seconds
+        return (
+            f"{self.rows:,} rows: {self.predicted:,} predicted, {self.errors:,} errors, "
+            f"{rate:,.0f} rows/s on {self.workers} cores ({rate / self.workers:,.0f} per core)"
+            f" -> {out}"
+        )
+
+
+def score_file(data: Path, out: Path, tree: Path, workers: int) -> Summary:
+    """Score `data` into `out`, one line per row in row order."""
     from predict_fn.rows import NUMBER_FIELDS
 
+    use_fake_credentials()  # the workers inherit them: only the local S3 is ever asked
     started = time.perf_counter()
     totals = [0, 0, 0]
     with data.open("rb") as handle, tempfile.TemporaryDirectory() as scratch:
@@ -146,11 +165,7 @@ def score_file(data: Path, out: Path, tree: Path, workers: int) -> str:
                     progress.n = handle.tell()
                     progress.refresh()
     rows, predicted, errors = totals
-    rate = rows / (time.perf_counter() - started)
-    return (
-        f"{rows:,} rows: {predicted:,} predicted, {errors:,} errors, {rate:,.0f} rows/s "
-        f"on {workers} cores ({rate / workers:,.0f} per core) -> {out}"
-    )
+    return Summary(rows, predicted, errors, time.perf_counter() - started, workers)
 
 
 def collect(bucket: str, execution: str, out: Path) -> str:
@@ -197,12 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.data or not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
-    use_fake_credentials()
     try:
         with args.data.open("rb") as handle:  # a wrong header fails before any training
             read_header(args.data, handle.readline())
         tree = trained.ensure(args.artifacts or trained.DEMO, None)
-        print(score_file(args.data, args.out, tree, args.workers))
+        print(score_file(args.data, args.out, tree, args.workers).line(args.out))
     except BadCsv as exc:
         raise SystemExit(f"make batch: {exc}") from None
     return 0

@@ -29,10 +29,11 @@ def test_bench_prints_its_tables(
         "--out",
         str(out),
     ]
-    assert main([*argv, "--runs", "1", "--calls", "3", "--large-rows", "3000"]) == 0
+    small = ["--runs", "1", "--calls", "3", "--large-rows", "3000", "--batch-rows", "3000"]
+    assert main([*argv, *small]) == 0
     printed = capsys.readouterr().out
-    for heading in ("### Cold start", "### Warm latency", "### Memory", "### Size", "### Targets"):
-        assert heading in printed
+    headings = ("### Cold start", "### Warm latency", "### Memory", "### Size", "### Batch")
+    assert all(heading in printed for heading in (*headings, "### Targets"))
     results = json.loads(out.read_text())
     scenarios = {"import floor", "ours", "reference", "ours, 3,000-row CSV"}
     scenarios |= {"reference, 3,000-row CSV", "ours, SnapStart restore"}
@@ -40,8 +41,12 @@ def test_bench_prints_its_tables(
     restore = results["cold_start"]["ours, SnapStart restore"]["runs"][0]
     assert restore["restore_ms"] >= 0 and restore["first_prediction_ms"] > 0
     assert restore["init_ms"] > restore["total_ms"] - restore["first_prediction_ms"]
+    scored = results["batch"]
+    assert scored["rows"] == 3000 and scored["errors"] == 0
+    assert scored["booster_rows_per_s"] > 0 and scored["ratio"] > 0
     targets = {t["target"].split(",")[0] for t in results["targets"]}
     assert {
+        "make batch rows/s per core / booster rows/s",
         "first request after init / warm p50",
         "first request after a SnapStart restore / warm p50",
     } <= targets

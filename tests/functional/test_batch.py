@@ -179,7 +179,8 @@ def test_make_batch_writes_what_the_map_writes(
     data.write_text(csv_text)
     summary = make_batch.score_file(data, out, trained_artifacts, workers=2)
     rows = csv_text.count("\n") - 1
-    assert summary.startswith(f"{rows:,} rows: {rows - len(CORRUPTIONS):,} predicted, ")
+    assert (summary.rows, summary.errors) == (rows, len(CORRUPTIONS))
+    assert summary.line(out).startswith(f"{rows:,} rows: {rows - len(CORRUPTIONS):,} predicted, ")
     assert out.read_text() == collected(s3, tmp_path)
 
 
