@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         tree = trained.ensure(args.artifacts or trained.DEMO, None)
         print(score_file(args.data, args.out, tree, args.workers).line(args.out))
     except BadCsv as exc:
+        args.out.unlink(missing_ok=True)  # no half-written output that looks like a result
         raise SystemExit(f"make batch: {exc}") from None
     return 0
 

@@ -220,12 +220,23 @@ def test_a_malformed_csv_names_its_line(tmp_path: Path, content: bytes, message:
         list(make_batch.blocks(path, len(names), handle, config.BATCH_SIZE))
 
 
-def test_make_batch_answers_a_bad_file_with_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "in.csv"
-    path.write_text("zip,price\n1,2\n")
-    command = [sys.executable, "-m", "local.batch", "--data", str(path), "--out", "x.csv"]
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("zip,price\n1,2\n", "1: unknown column(s) zip in the header"),
+        (HEADER + "2021-01-31,2139,Boston,3\n" * 450 + "2021-01-31,2139\n", "452: 2 fields"),
+    ],
+    ids=["header", "ragged row after the first batches"],
+)
+def test_make_batch_answers_a_bad_file_with_one_line(
+    tmp_path: Path, trained_artifacts: Path, content: str, problem: str
+) -> None:
+    path, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    path.write_text(content)
+    command = [sys.executable, "-m", "local.batch", "--data", str(path), "--out", str(out)]
+    command += ["--artifacts", str(trained_artifacts)]
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [
-        f"make batch: {path}:1: unknown column(s) zip in the header"
-    ]
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"make batch: {path}:{problem}")
+    assert not out.exists()
