@@ -133,17 +133,25 @@ def record_schema(contract: Any) -> dict[str, Any]:
     }
 
 
-def request_schema(max_records: int) -> dict[str, Any]:
+def request_schema(max_records: int, max_explain_records: int) -> dict[str, Any]:
     records = {"type": "array", "items": {"$ref": RECORD}, "minItems": 1, "maxItems": max_records}
+    explain = {
+        "type": "boolean",
+        "default": False,
+        "description": f"true: one explanation per record; at most {max_explain_records} records",
+    }
     return {
         "type": "object",
-        "properties": {"records": records},
+        "properties": {"records": records, "explain": explain},
         "required": ["records"],
         "additionalProperties": False,
+        # Explained records have their own, lower bound.
+        "if": {"properties": {"explain": {"const": True}}, "required": ["explain"]},
+        "then": {"properties": {"records": {"maxItems": max_explain_records}}},
     }
 
 
-def document(resolver: Any, contract: Any, max_records: int) -> dict[str, Any]:
+def document(resolver: Any, package: str, max_records: int) -> dict[str, Any]:
     """Powertools' document of `resolver`, with the request body of every route that takes one."""
     generated: dict[str, Any] = json.loads(
         resolver.get_openapi_json_schema(
@@ -156,8 +164,13 @@ def document(resolver: Any, contract: Any, max_records: int) -> dict[str, Any]:
             if method in ("post", "put", "patch"):
                 content = {"application/json": {"schema": body}}
                 operation["requestBody"] = {"required": True, "content": content}
+    # The request contract and its bounds live beside the handler.
+    contract = importlib.import_module(f"{package}.contract")
+    max_explain = importlib.import_module(f"{package}.config").MAX_EXPLAIN_RECORDS
     schemas = generated.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(Record=record_schema(contract), PredictRequest=request_schema(max_records))
+    schemas.update(
+        Record=record_schema(contract), PredictRequest=request_schema(max_records, max_explain)
+    )
     return generated
 
 
@@ -186,12 +199,11 @@ def main() -> None:
     handler, max_records = sys.argv[1], int(sys.argv[2])
     out, sys.stdout = sys.stdout, sys.stderr  # the handler's init logs must not mix in
     module = importlib.import_module(handler.rpartition(".")[0])
-    # The request contract lives beside the handler.
-    contract = importlib.import_module(handler.split(".", 1)[0] + ".contract")
     from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
     resolver = next(v for v in vars(module).values() if isinstance(v, ApiGatewayResolver))
-    out.write(json.dumps(document(resolver, contract, max_records), indent=2))
+    package = handler.split(".", 1)[0]
+    out.write(json.dumps(document(resolver, package, max_records), indent=2))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from predict_fn import bodies, config, contract, features, http_event, snapstart, tracing
+from predict_fn import (
+    bodies,
+    config,
+    contract,
+    drift,
+    explain,
+    features,
+    http_event,
+    snapstart,
+    tracing,
+)
 from predict_fn.contract import LABEL, Problem, RequestError
 from predict_fn.loader import ModelLoader, Unavailable
 from predict_fn.model import regression_metrics, score
@@ -65,9 +75,16 @@ def _add_actuals(
     }
 
 
+def _max_explain_records() -> int:
+    settings = loader.settings
+    return settings.max_explain_records if settings else config.MAX_EXPLAIN_RECORDS
+
+
 @app.post("/predict", responses=bodies.PREDICT)
 def predict() -> Response[bodies.Prediction]:
-    records = contract.records_from_body(_json_body(), loader.max_records)
+    request = _json_body()
+    records = contract.records_from_body(request, loader.max_records)
+    explained = contract.explain_from_body(request, len(records), _max_explain_records())
     raw = contract.to_columns(records)
     bundle = loader.ready()
     # Same composition as model.predict, split so each half gets its own subsegment.
@@ -77,6 +94,9 @@ def predict() -> Response[bodies.Prediction]:
         predictions = score(bundle, matrix)
     logger.append_keys(records=len(records))
     metrics.add_metric("RecordsPredicted", MetricUnit.Count, len(records))
+    statistics = bundle.manifest.get("statistics")
+    for name, count in drift.counts(raw, predictions, bundle.encoders, statistics).items():
+        metrics.add_metric(name, MetricUnit.Count, count)
     body: bodies.Prediction = {
         "predictions": predictions.tolist(),
         "count": len(records),
@@ -84,6 +104,9 @@ def predict() -> Response[bodies.Prediction]:
     }
     if any(LABEL in r for r in records):
         _add_actuals(body, records, predictions)
+    if explained:
+        with tracing.subsegment("## explain"):
+            body["explanations"] = explain.explanations(bundle, matrix)
     return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, body)
 
 
@@ -103,6 +126,7 @@ def health() -> Response[bodies.Health]:
             "feature_count": len(bundle.feature_order),
             "metrics": manifest.get("metrics"),
             "training": manifest.get("training"),
+            "statistics": drift.summary(manifest.get("statistics")),
             "artifacts": {
                 name: {"key": entry.get("key"), "sha256": entry.get("sha256")}
                 for name, entry in manifest.get("artifacts", {}).items()
@@ -178,11 +202,13 @@ _WARM_UP = http_event.synthetic(
 
 def warm_up() -> None:
     """Send one request's whole way (JSON, contract, features, booster, serializer) so
-    the first real request is as fast as a warm one; its own count is taken back."""
+    the first real request is as fast as a warm one; its own counts are taken back
+    (its made-up record drifts every way there is)."""
     if loader.bundle is None:
         return
     app.resolve(_WARM_UP, LambdaContext())
-    metrics.metric_set.pop("RecordsPredicted", None)
+    for name in ("RecordsPredicted", *drift.METRICS):
+        metrics.metric_set.pop(name, None)
 
 
 snapstart.register(warm_up, metrics)

@@ -24,17 +24,40 @@ class Metrics(TypedDict):
     count: int
 
 
+class Explanation(TypedDict):
+    """baseline + sum(contributions) is the prediction; largest contribution first."""
+
+    baseline: float
+    contributions: dict[str, float]
+
+
 class Prediction(TypedDict):
     predictions: list[float]
     count: int
     model: ModelRef
     actuals: NotRequired[list[float | None]]
     metrics: NotRequired[Metrics]
+    explanations: NotRequired[list[Explanation]]
 
 
 class ArtifactDigest(TypedDict):
     key: str | None
     sha256: str | None
+
+
+class PredictionRange(TypedDict):
+    min: float | None
+    max: float | None
+
+
+class TrainingStatistics(TypedDict):
+    """What drift is measured against: how many inputs, zipcodes and cities training saw,
+    and the range of its predictions on the training rows."""
+
+    inputs: int
+    zipcodes: int
+    cities: int
+    predictions: PredictionRange
 
 
 class ServedModel(TypedDict):
@@ -43,6 +66,8 @@ class ServedModel(TypedDict):
     feature_count: int
     metrics: dict[str, Any] | None
     training: dict[str, Any] | None
+    # None: the manifest predates training statistics, and drift is not measured.
+    statistics: TrainingStatistics | None
     artifacts: dict[str, ArtifactDigest]
 
 
@@ -83,8 +108,14 @@ _INTERNAL = _json(FunctionError | GatewayError, "A bug (function) or a Lambda er
 # The 200 body of each route comes from its return annotation.
 PREDICT: dict[int, OpenAPIResponse] = {
     200: {"description": "One prediction per record, in request order"},
-    400: _json(FunctionError, "Body not JSON, not an object, or with unknown or repeated keys"),
-    413: _json(FunctionError | GatewayError, "Too many records, or a body over 10 MB"),
+    400: _json(
+        FunctionError,
+        "Body not JSON, not an object, with unknown or repeated keys, or explain not a boolean",
+    ),
+    413: _json(
+        FunctionError | GatewayError,
+        "Too many records (to predict, or to explain), or a body over 10 MB",
+    ),
     422: _json(FunctionError, "No records, or invalid records"),
     500: _INTERNAL,
     503: _json(FunctionError | GatewayError, "Model not loaded (retry later), or a timeout"),

@@ -29,6 +29,9 @@ CITY_FULL = "city_full"
 CITY = "city"
 YEAR = "year"
 REQUIRED = (DATE, ZIPCODE, CITY_FULL)
+# The /predict body: {"records": [...], "explain": true|false}, explain optional.
+EXPLAIN = "explain"
+ENVELOPE_KEYS = frozenset({"records", EXPLAIN})
 
 # Numeric HouseTS columns, in the dataset's header order. Census columns use 0 for
 # "missing" in the source data; null is accepted here and reaches the model as NaN.
@@ -339,12 +342,12 @@ def _key_problems(body: dict[str, Any]) -> Iterator[Problem]:
         for name, count in body.counts.items():
             yield Problem(None, name, f"appears {count} times: send each key once")
     for name in body:
-        if name != "records":
+        if name not in ENVELOPE_KEYS:
             yield Problem(None, name, "is not allowed")
 
 
 def records_from_body(body: Any, max_records: int) -> list[Any]:
-    """Check the envelope `{"records": [...]}` and return the records list."""
+    """Check the envelope `{"records": [...], "explain"?: bool}` and return the records list."""
     if not isinstance(body, dict):
         raise RequestError(
             400,
@@ -370,6 +373,31 @@ def records_from_body(body: Any, max_records: int) -> list[Any]:
             [Problem(None, "records", f"must hold at most {max_records} records")],
         )
     return records
+
+
+def explain_from_body(body: dict[str, Any], count: int, max_explain_records: int) -> bool:
+    """Whether an envelope that records_from_body accepted, holding `count` records, asks
+    for explanations; they cost far more than predictions, hence their own bound."""
+    explain = body.get(EXPLAIN, False)
+    if type(explain) is not bool:
+        raise RequestError(
+            400,
+            f"'{EXPLAIN}' must be a boolean",
+            [Problem(None, EXPLAIN, f"must be true or false, got {describe(explain)}")],
+        )
+    if explain and count > max_explain_records:
+        raise RequestError(
+            413,
+            f"Too many records to explain: {count} > {max_explain_records}",
+            [
+                Problem(
+                    None,
+                    "records",
+                    f"must hold at most {max_explain_records} records when {EXPLAIN} is true",
+                )
+            ],
+        )
+    return explain
 
 
 def to_columns(records: list[Any]) -> dict[str, Any]:

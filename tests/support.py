@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "housets-artifacts-test"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 REAL_SAMPLE = ROOT.parent / "shared" / "data" / "housets_sample.csv"
+# Files in events/ that are not HTTP API events: the expected statuses, `--env-vars`,
+# and a Distributed Map batch for predict_fn/batch.py.
+NOT_HTTP_EVENTS = frozenset({"expected.json", "env.json", "batch_items.json"})
 # `uv run` (and the top Makefile) put uv's absolute path in UV; a fresh machine has no
 # uv on PATH, so tests never run a bare `uv`.
 UV = os.environ.get("UV") or shutil.which("uv") or "uv"

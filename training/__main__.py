@@ -1,8 +1,10 @@
 """python -m training --data CSV | --demo  --out DIR  [--version V] [--upload s3://BUCKET]
 
+Writes the artifacts, manifest.json and a report with plots (DIR/report/index.html).
 With --version, the manifest carries that version and --upload writes under
-models/<V>/ and processed/<V>/, ready for `make promote VERSION=<V>`. On a bucket with
-versioning, the uploaded manifest records every file's S3 VersionId.
+models/<V>/ and processed/<V>/ (the report under report/<V>/), ready for
+`make promote VERSION=<V>`. On a bucket with versioning, the uploaded manifest records
+every file's S3 VersionId.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from pathlib import Path
 
 from predict_fn import config
-from training import demo_data, pipeline
+from training import demo_data, pipeline, report
 from training.upload import parse_s3_uri, upload_tree
 
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     manifest = pipeline.write_artifacts(result, args.out, source_name, args.version)
     print(pipeline.metrics_table(result.metrics))
     print(f"wrote model version {manifest['version']} to {args.out}")
+    index = report.write_report(result, manifest, args.out)
     if args.bucket:
         import boto3
 
@@ -55,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, version_id in uploaded.items():
             suffix = f" (VersionId {version_id})" if version_id else ""
             print(f"uploaded s3://{args.bucket}/{key}{suffix}")
+    print(f"report: {index}")
     print(f"done in {time.perf_counter() - started:.1f}s")
     return 0
 

@@ -23,6 +23,7 @@ from predict_fn import config, features
 from predict_fn.artifacts import sha256_file
 from predict_fn.contract import CITY, CITY_FULL, DATE, LABEL, NUMERIC_FIELDS, REQUIRED, ZIPCODE
 from predict_fn.model import Bundle, RegressionMetrics, predict, regression_metrics
+from training import progress, statistics
 
 LGBM_PARAMS: dict[str, Any] = {
     "n_estimators": 600,
@@ -47,6 +48,8 @@ class TrainResult:
     train: pd.DataFrame
     evaluation: pd.DataFrame
     eval_predictions: np.ndarray
+    # In-sample: what the manifest's statistics and the report's error over time need.
+    train_predictions: np.ndarray
     matrix: pd.DataFrame
     metrics: dict[str, RegressionMetrics]
 
@@ -86,7 +89,8 @@ def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainRes
     train_part, eval_part = split_by_time(frame, eval_fraction)
     encoders = features.fit_encoders(train_part)
     matrix = features.transform(train_part, encoders)
-    model = lgb.LGBMRegressor(**LGBM_PARAMS).fit(matrix, train_part[LABEL])
+    with progress.boosting_rounds(LGBM_PARAMS["n_estimators"]) as advance:
+        model = lgb.LGBMRegressor(**LGBM_PARAMS).fit(matrix, train_part[LABEL], callbacks=[advance])
     bundle = Bundle(
         model=model, encoders=encoders, feature_order=tuple(matrix.columns), manifest={}
     )
@@ -98,7 +102,9 @@ def train(frame: pd.DataFrame, eval_fraction: float = EVAL_FRACTION) -> TrainRes
             actual, baseline_predictions(train_part, eval_part)
         ),
     }
-    return TrainResult(bundle, train_part, eval_part, predicted, matrix, metrics)
+    return TrainResult(
+        bundle, train_part, eval_part, predicted, predict(bundle, train_part), matrix, metrics
+    )
 
 
 def write_artifacts(
@@ -137,6 +143,7 @@ def write_artifacts(
         "training": _span(result.train),
         "evaluation": _span(result.evaluation),
         "metrics": result.metrics,
+        "statistics": statistics.training_statistics(result.train, result.train_predictions),
     }
     (out / config.MANIFEST_KEY).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
     return manifest

@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support import ROOT
+from support import NOT_HTTP_EVENTS, ROOT
 
 from local.s3 import FAKE_CREDENTIALS, MotoServer, free_port, local_s3_env_vars, wait_for_port
 
 EVENTS = ROOT / "events"
-EVENT_FILES = sorted(
-    p.name for p in EVENTS.glob("*.json") if p.name not in {"env.json", "expected.json"}
-)
+EVENT_FILES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in NOT_HTTP_EVENTS)
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 

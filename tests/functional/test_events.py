@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 from samtranslator.yaml_helper import yaml_parse
-from support import REAL_SAMPLE, ROOT
+from support import NOT_HTTP_EVENTS, REAL_SAMPLE, ROOT
 
 EVENTS_DIR = ROOT / "events"
 TEMPLATE = ROOT / "template.yaml"
-NOT_EVENTS = {"expected.json", "env.json"}
 EXPECTED: dict[str, int] = json.loads((EVENTS_DIR / "expected.json").read_text())
-EVENT_FILES = sorted(p.name for p in EVENTS_DIR.glob("*.json") if p.name not in NOT_EVENTS)
+EVENT_FILES = sorted(p.name for p in EVENTS_DIR.glob("*.json") if p.name not in NOT_HTTP_EVENTS)
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # Statuses whose body comes from the request-contract errors (record/field list).
 CONTRACT_ERRORS = {400, 413, 422}
@@ -230,3 +229,5 @@ def test_replay_through_handler(name: str, app_module: Any, lambda_context: Any)
         assert set(body["metrics"]) >= {"mae", "rmse", "mape"}
     else:
         assert "actuals" not in body and "metrics" not in body
+    explained = json.loads(decoded_body(event) or "{}").get("explain", False)
+    assert len(body.get("explanations", [])) == (len(records) if explained else 0)

@@ -12,6 +12,7 @@ from predict_fn.contract import (
     MAX_PROBLEMS,
     Problem,
     RequestError,
+    explain_from_body,
     records_from_body,
     to_columns,
 )
@@ -34,6 +35,34 @@ def test_the_envelope(body: object, status: int) -> None:
     with pytest.raises(RequestError) as caught:
         records_from_body(body, max_records=2)
     assert caught.value.status == status
+
+
+@pytest.mark.parametrize(
+    ("body", "count", "explain"),
+    [({}, 5, False), ({"explain": False}, 5, False), ({"explain": True}, 2, True)],
+)
+def test_explain_is_an_optional_boolean(body: dict, count: int, explain: bool) -> None:
+    assert records_from_body({"records": [{}], **body}, max_records=2) == [{}]
+    assert explain_from_body(body, count, max_explain_records=2) is explain
+
+
+@pytest.mark.parametrize(
+    ("value", "count", "status", "field"),
+    [
+        ("true", 1, 400, "explain"),
+        (1, 1, 400, "explain"),
+        (None, 1, 400, "explain"),
+        (True, 3, 413, "records"),
+    ],
+)
+def test_explain_refused(value: object, count: int, status: int, field: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        explain_from_body({"explain": value}, count, max_explain_records=2)
+    assert caught.value.status == status
+    assert [p.field for p in caught.value.problems] == [field]
+    if status == 413:
+        assert "3 > 2" in caught.value.message
+        assert "at most 2 records" in caught.value.problems[0].problem
 
 
 def test_an_error_lists_at_most_max_problems_and_counts_the_rest() -> None:
