@@ -186,7 +186,7 @@ def deploy(endpoint: str, stack: str) -> str:
                     "Code": {"ZipFile": "def lambda_handler(event, context): pass"},
                 },
             },
-        }
+        },
     }
     cloudformation = aws("cloudformation", endpoint)
     cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(body))
