@@ -75,16 +75,11 @@ def _add_actuals(
     }
 
 
-def _max_explain_records() -> int:
-    settings = loader.settings
-    return settings.max_explain_records if settings else config.MAX_EXPLAIN_RECORDS
-
-
 @app.post("/predict", responses=bodies.PREDICT)
 def predict() -> Response[bodies.Prediction]:
     request = _json_body()
     records = contract.records_from_body(request, loader.max_records)
-    explained = contract.explain_from_body(request, len(records), _max_explain_records())
+    explained = contract.explain_from_body(request, len(records), loader.max_explain_records)
     raw = contract.to_columns(records)
     bundle = loader.ready()
     # Same composition as model.predict, split so each half gets its own subsegment.

@@ -12,24 +12,14 @@ from functools import cache
 import numpy as np
 
 from predict_fn import bodies
-from predict_fn.contract import CITY_FULL, DATE, ZIPCODE
-from predict_fn.features import CITY_TE, INPUT_NUMERIC, ZIP_FREQ, column_name
+from predict_fn.features import INPUT_OF
 from predict_fn.model import Bundle
-
-# The calendar parts features.feature_columns derives from `date`.
-DATE_PARTS = ("year", "quarter", "month")
-_NAMES = {
-    **{column_name(field): field for field in INPUT_NUMERIC},
-    **{part: f"{DATE} ({part})" for part in DATE_PARTS},
-    ZIP_FREQ: f"{ZIPCODE} (training frequency)",
-    CITY_TE: f"{CITY_FULL} (target-encoded)",
-}
 
 
 @cache
 def display_names(feature_order: tuple[str, ...]) -> tuple[str, ...]:
     """The input each model feature comes from, as the request names it."""
-    return tuple(_NAMES.get(feature, feature) for feature in feature_order)
+    return tuple(INPUT_OF.get(feature, feature) for feature in feature_order)
 
 
 def explanations(bundle: Bundle, matrix: np.ndarray) -> list[bodies.Explanation]:

@@ -39,6 +39,15 @@ def column_name(field: str) -> str:
 
 # Computed once: the request path maps every numeric field to its feature name.
 _INPUT_COLUMNS = tuple((name, column_name(name)) for name in INPUT_NUMERIC)
+YEAR_PART, QUARTER_PART, MONTH_PART = "year", "quarter", "month"  # the parts of `date` used
+# Each feature as a person recognises it: the input it comes from, and how, where it is
+# not that input itself (explanations and the training report show these).
+INPUT_OF: dict[str, str] = {
+    **{column: name for name, column in _INPUT_COLUMNS},
+    **{part: f"{DATE} ({part})" for part in (YEAR_PART, QUARTER_PART, MONTH_PART)},
+    ZIP_FREQ: f"{ZIPCODE} (training frequency)",
+    CITY_TE: f"{CITY_FULL} (target-encoded)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +114,9 @@ def feature_columns(raw: RawColumns, encoders: Encoders) -> dict[str, np.ndarray
     months = days.astype("datetime64[M]").astype(np.int64)
     month = (months % 12 + 1).astype(np.float64)
     data = {
-        "year": (months // 12 + 1970).astype(np.float64),
-        "quarter": np.ceil(month / 3),
-        "month": month,
+        YEAR_PART: (months // 12 + 1970).astype(np.float64),
+        QUARTER_PART: np.ceil(month / 3),
+        MONTH_PART: month,
     }
     for name, column in _INPUT_COLUMNS:
         data[column] = (

@@ -68,6 +68,10 @@ class ModelLoader:
     def max_records(self) -> int:
         return self.settings.max_records if self.settings else config.MAX_RECORDS
 
+    @property
+    def max_explain_records(self) -> int:
+        return self.settings.max_explain_records if self.settings else config.MAX_EXPLAIN_RECORDS
+
     def try_load(self) -> None:
         with self._lock:
             if self.bundle is not None:

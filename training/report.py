@@ -32,14 +32,6 @@ BASELINE_COLOUR = "tab:orange"
 DPI = 100
 
 # Engineered feature → the input a user recognises it by.
-FEATURE_LABELS: Mapping[str, str] = {
-    **{features.column_name(name): name for name in features.INPUT_NUMERIC},
-    "year": "date (year)",
-    "quarter": "date (quarter)",
-    "month": "date (month)",
-    features.ZIP_FREQ: "zipcode (frequency-encoded)",
-    features.CITY_TE: "city_full (target-encoded)",
-}
 METRIC_NAMES = {
     "model": "model (LightGBM)",
     "baseline_city_median": "baseline: median training price of the city",
@@ -247,7 +239,7 @@ def _feature_importance(result: TrainResult) -> Plot:
     names = booster.feature_name()
     figure, axes = _axes(9, 1.5 + 0.38 * len(order))
     bars = axes.barh(
-        [FEATURE_LABELS.get(names[i], names[i]) for i in order], share[order], color=MODEL_COLOUR
+        [features.INPUT_OF.get(names[i], names[i]) for i in order], share[order], color=MODEL_COLOUR
     )
     axes.bar_label(bars, fmt="%.1f%%", padding=3, fontsize=9)
     axes.set_xlabel("share of the total split gain (%)")
