@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "warm": warm,
         "size": sizes,
         "batch": scored,
-        "targets": [*report.targets(cold, warm["latency"], large), batch.target(scored)],
+        "targets": [*report.targets(cold, warm["latency"], large), *batch.targets(scored)],
     }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(report.markdown(results))

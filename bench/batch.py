@@ -60,17 +60,23 @@ def measure(tree: Path, rows: int) -> dict[str, Any]:
         "errors": summary.errors,
         "workers": workers,
         "seconds": round(summary.seconds, 2),
+        "start_seconds": round(summary.start_seconds, 2),
         "rows_per_s": round(rate),
         "rows_per_s_per_core": round(rate / workers),
+        "steady_rows_per_s_per_core": round(summary.steady_rate / workers),
         "booster_rows_per_s": round(booster),
         "ratio": rate / workers / booster,
+        "steady_ratio": summary.steady_rate / workers / booster,
     }
 
 
-def target(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "target": f"make batch rows/s per core / booster rows/s, {result['rows']:,} rows",
-        "value": result["ratio"],
-        "bound": f">= {GOAL:g}",
-        "met": result["ratio"] >= GOAL,
-    }
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 12's goal, end to end and once started (the first block out)."""
+    name = f"make batch rows/s per core / booster rows/s, {result['rows']:,} rows"
+    return [
+        {"target": label, "value": value, "bound": f">= {GOAL:g}", "met": value >= GOAL}
+        for label, value in (
+            (name, result["ratio"]),
+            (f"{name}, once started", result["steady_ratio"]),
+        )
+    ]

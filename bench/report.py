@@ -146,11 +146,12 @@ def markdown(results: dict[str, Any]) -> str:
     scored = results["batch"]
     batch_row = [
         f"{scored['rows']:,}",
-        f"{scored['seconds']:,.1f}",
+        f"{scored['seconds']:,.1f} ({scored['start_seconds']:,.1f})",
         f"{scored['rows_per_s']:,}",
         f"{scored['rows_per_s_per_core']:,} ({scored['workers']} cores)",
+        f"{scored['steady_rows_per_s_per_core']:,}",
         f"{scored['booster_rows_per_s']:,}",
-        f"{scored['ratio']:.2f}",
+        f"{scored['ratio']:.2f} ({scored['steady_ratio']:.2f})",
     ]
     start, end = m["load_average_start"], m["load_average_end"]
     lines = [
@@ -193,11 +194,20 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "### Batch scoring",
         "",
-        "`make batch` end to end (model loads and worker starts included), one worker per "
-        "core, against the booster's own predict on the same rows' features, one thread.",
+        "`make batch` end to end (model loads and worker starts included; in brackets "
+        "the part until the first block was written), one worker per core, against the "
+        "booster's own predict on the same rows' features, one thread.",
         "",
         *_table(
-            ["rows", "seconds", "rows/s", "per core", "booster rows/s", "per core / booster"],
+            [
+                "rows",
+                "seconds (start)",
+                "rows/s",
+                "per core",
+                "per core once started",
+                "booster rows/s",
+                "per core / booster (once started)",
+            ],
             [batch_row],
         ),
         "",

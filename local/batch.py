@@ -18,14 +18,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice, repeat
 from multiprocessing import get_context
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from local import artifacts as trained
-from local.s3 import BUCKET, client, moto_server, seed, use_fake_credentials
+from local.s3 import BUCKET, client, free_port, moto_server, seed, use_fake_credentials
 from predict_fn import config
 from predict_fn.contract import ALL_FIELDS, REQUIRED
 
@@ -57,10 +59,23 @@ def _fields(line: bytes) -> int:
     return len(next(csv.reader([line.decode("utf-8")])))
 
 
-def blocks(path: Path, width: int, handle: Any, size: int) -> Iterator[Block]:
-    """The data rows in batches of `size`, each line checked for UTF-8 and `width` fields."""
-    first, lines = 0, []
-    for number, line in enumerate(handle, start=2):
+def _plain(lines: list[bytes], width: int) -> bool:
+    """Whether every line is a row of `width` fields with no quotes, and all are UTF-8:
+    checked per block in C, so only a block with something unusual goes line by line."""
+    block = b"".join(lines)
+    if b'"' in block:
+        return False
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(commas == width - 1 for commas in map(bytes.count, lines, repeat(b",")))
+
+
+def _lines(path: Path, width: int, lines: list[bytes], first_line: int) -> list[bytes]:
+    """`lines` (the first is line `first_line`) without blank ones; BadCsv names a bad one."""
+    kept = []
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
@@ -70,22 +85,41 @@ def blocks(path: Path, width: int, handle: Any, size: int) -> Iterator[Block]:
             raise BadCsv(f"{path}:{number}: not a UTF-8 CSV line") from None
         if fields != width:
             raise BadCsv(f"{path}:{number}: {fields} fields, the header has {width}")
-        lines.append(line if line.endswith(b"\n") else line + b"\n")
-        if len(lines) == size:
+        kept.append(line)
+    return kept
+
+
+def blocks(path: Path, width: int, handle: Any, size: int) -> Iterator[Block]:
+    """The data rows in blocks of up to `size`, each line checked for UTF-8 and `width` fields."""
+    first, number = 0, 2
+    while lines := list(islice(handle, size)):
+        if not lines[-1].endswith(b"\n"):
+            lines[-1] += b"\n"
+        read = len(lines)
+        if not _plain(lines, width):
+            lines = _lines(path, width, lines, number)
+        number += read
+        if lines:
             yield first, b"".join(lines)
-            first, lines = first + size, []
-    if lines:
-        yield first, b"".join(lines)
+            first += len(lines)
 
 
 # What each worker process keeps: the header line and the column types to read it with.
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(environment: dict[str, str], header: bytes, text: list[str]) -> None:
-    """One batch function container per worker: its init loads the model as Lambda's does."""
+def _start_worker(
+    environment: dict[str, str], header: bytes, text: list[str], seeded: Event
+) -> None:
+    """One batch function container per worker: its init loads the model as Lambda's does,
+    once the local S3 holds it; the slow imports run meanwhile."""
     os.environ.update(environment)
     _worker.update(header=header, dtype=dict.fromkeys(text, str))
+    import boto3  # noqa: F401
+    import lightgbm  # noqa: F401
+    import pandas  # noqa: F401
+
+    seeded.wait()
     import predict_fn.batch  # noqa: F401  (init: the model loads here, once per worker)
 
 
@@ -123,6 +157,12 @@ class Summary:
     errors: int
     seconds: float  # start to last row written: model loads and worker starts included
     workers: int
+    start_seconds: float  # start to the first block's rows written: the one-off part
+
+    @property
+    def steady_rate(self) -> float:
+        """Rows per second once the first block is out: what a longer file tends to."""
+        return (self.rows - config.BATCH_SIZE * 10) / max(self.seconds - self.start_seconds, 1e-9)
 
     def line(self, out: Path) -> str:
         rate = self.rows / self.seconds
@@ -139,33 +179,39 @@ def score_file(data: Path, out: Path, tree: Path, workers: int) -> Summary:
 
     use_fake_credentials()  # the workers inherit them: only the local S3 is ever asked
     started = time.perf_counter()
-    totals = [0, 0, 0]
+    totals, start_seconds = [0, 0, 0], 0.0
     with data.open("rb") as handle, tempfile.TemporaryDirectory() as scratch:
         names, header = read_header(data, handle.readline())
         # Ten batches a task: one CSV parse and one round trip to a worker for 2,000 rows.
         batches = blocks(data, len(names), handle, config.BATCH_SIZE * 10)
         text = [name for name in names if name not in NUMBER_FIELDS or name == "zipcode"]
-        with moto_server() as s3, out.open("w") as sink:
+        port = free_port()
+        environment = {
+            "S3_BUCKET": BUCKET,
+            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+            "ARTIFACT_DIR": scratch,
+            "POWERTOOLS_SERVICE_NAME": "make-batch",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+        # spawn, not fork: each worker starts as a new container does, from nothing. The
+        # workers start while moto_server does; they load the model once it is seeded.
+        context = get_context("spawn")
+        seeded = context.Event()
+        pool = context.Pool(workers, _start_worker, (environment, header, text, seeded))
+        progress = tqdm(total=data.stat().st_size, unit="B", unit_scale=True, desc="scoring")
+        with pool, progress, moto_server(port=port) as s3, out.open("w") as sink:
             seed(client(s3.endpoint), BUCKET, tree)
-            environment = {
-                "S3_BUCKET": BUCKET,
-                "AWS_ENDPOINT_URL_S3": s3.endpoint,
-                "ARTIFACT_DIR": scratch,
-                "POWERTOOLS_SERVICE_NAME": "make-batch",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-            }
+            seeded.set()
             sink.write(",".join(config.BATCH_OUTPUT_COLUMNS) + "\n")
-            progress = tqdm(total=data.stat().st_size, unit="B", unit_scale=True, desc="scoring")
-            # spawn, not fork: each worker starts as a new container does, from nothing.
-            pool = get_context("spawn").Pool(workers, _start_worker, (environment, header, text))
-            with pool, progress:
-                for lines, *counts in pool.imap(_score, batches):
-                    sink.write(lines)
-                    totals = [a + b for a, b in zip(totals, counts, strict=True)]
-                    progress.n = handle.tell()
-                    progress.refresh()
+            for lines, *counts in pool.imap(_score, batches):
+                sink.write(lines)
+                totals = [a + b for a, b in zip(totals, counts, strict=True)]
+                start_seconds = start_seconds or time.perf_counter() - started
+                progress.n = handle.tell()
+                progress.refresh()
     rows, predicted, errors = totals
-    return Summary(rows, predicted, errors, time.perf_counter() - started, workers)
+    seconds = time.perf_counter() - started
+    return Summary(rows, predicted, errors, seconds, workers, start_seconds)
 
 
 def collect(bucket: str, execution: str, out: Path) -> str:

@@ -94,9 +94,11 @@ class MotoServer:
 
 
 @contextmanager
-def moto_server(log: IO[bytes] | int = subprocess.DEVNULL) -> Iterator[MotoServer]:
-    """Run moto_server on a free loopback port until the block exits."""
-    port = free_port()
+def moto_server(
+    log: IO[bytes] | int = subprocess.DEVNULL, port: int | None = None
+) -> Iterator[MotoServer]:
+    """Run moto_server on `port` (default: a free loopback port) until the block exits."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
