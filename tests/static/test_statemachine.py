@@ -245,8 +245,13 @@ def asl_validator() -> Path:
     if not (shutil.which("node") and shutil.which("npm")):
         pytest.skip("node and npm are needed to run asl-validator")
     cli = CACHE / "node_modules" / ".bin" / "asl-validator"
+    # Node trusts only its own CA list: a machine whose clients trust a proxy's CA through
+    # SSL_CERT_FILE (as pip and uv do here) needs it handed to npm too.
+    env = {"npm_config_update_notifier": "false", **os.environ}
+    if "NODE_EXTRA_CA_CERTS" not in env and "SSL_CERT_FILE" in env:
+        env["NODE_EXTRA_CA_CERTS"] = env["SSL_CERT_FILE"]
     if not cli.exists():
-        subprocess.run(
+        installed = subprocess.run(
             [
                 "npm",
                 "install",
@@ -257,11 +262,12 @@ def asl_validator() -> Path:
                 str(CACHE),
                 ASL_VALIDATOR,
             ],
-            check=True,
             capture_output=True,
+            text=True,
             timeout=300,
-            env={**os.environ, "npm_config_update_notifier": "false"},
+            env=env,
         )
+        assert installed.returncode == 0, installed.stderr[-2000:]
     return cli
 
 
